@@ -148,6 +148,18 @@ statement = Table(
     Index("ix_statement_dataset_schema", "dataset", "schema", "entity_id"),
 )
 
+# Name tokens of entities, for search that does not scan every statement. Written with the
+# statements of name-typed properties; scoped by dataset like everything else.
+name_token = Table(
+    "name_token",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("dataset", String(64), ForeignKey("dataset.name"), primary_key=True),
+    Column("entity_id", String(255), primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Index("ix_name_token_entity", "entity_id", "dataset"),
+)
+
 share_grant = Table(
     "share_grant",
     metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 10:00:11.442106
+Create Date: 2026-11-29 10:01:18.817730
 """
 
 from __future__ import annotations
@@ -201,6 +201,17 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_run', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ingest_run_dataset'), ['dataset'], unique=False)
 
+    op.create_table('name_token',
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('dataset', sa.String(length=64), nullable=False),
+    sa.Column('entity_id', sa.String(length=255), nullable=False),
+    sa.Column('schema', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['dataset'], ['dataset.name'], name=op.f('fk_name_token_dataset_dataset')),
+    sa.PrimaryKeyConstraint('token', 'dataset', 'entity_id', name=op.f('pk_name_token'))
+    )
+    with op.batch_alter_table('name_token', schema=None) as batch_op:
+        batch_op.create_index('ix_name_token_entity', ['entity_id', 'dataset'], unique=False)
+
     op.create_table('statement',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('entity_id', sa.String(length=255), nullable=False),
@@ -231,6 +242,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_statement_dataset_schema')
 
     op.drop_table('statement')
+    with op.batch_alter_table('name_token', schema=None) as batch_op:
+        batch_op.drop_index('ix_name_token_entity')
+
+    op.drop_table('name_token')
     with op.batch_alter_table('ingest_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_run_dataset'))
 

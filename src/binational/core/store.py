@@ -1,0 +1,334 @@
+"""Statement store: a small interface (``writer`` and ``view``) over SQL, as in nomenklatura.
+
+A ``View`` is bound to a ``Scope``: the datasets (and, per dataset, optionally the schemata) its
+reader may see for one action and purpose. Scopes are made only by the policy decision point
+(``policy.plan``); the store compiles them into a WHERE clause, so every fetch, list, count and
+export of a view is filtered by the same rule that ``policy.check`` applies to a single record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from followthemoney import Dataset, EntityProxy, Statement, StatementEntity, model
+from followthemoney.exc import InvalidData
+from followthemoney.namespace import Namespace
+from followthemoney.statement.util import BASE_ID
+from normality import normalize
+from sqlalchemy.engine import Connection
+
+from binational.core import tables as t
+from binational.core.db import Database, chunked
+from binational.core.errors import InvalidInput
+
+MAX_TOKEN = 64
+BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Datasets a reader may see; ``None`` for a dataset means every schema in it."""
+
+    datasets: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.datasets
+
+    def contains(self, dataset: str, schema: str | None = None) -> bool:
+        if dataset not in self.datasets:
+            return False
+        schemata = self.datasets[dataset]
+        if schemata is None:
+            return True
+        return schema is not None and schema_in(schema, schemata)
+
+    def restrict(self, datasets: Iterable[str] | None) -> Scope:
+        """Narrow to the datasets a query names (never widens)."""
+        if datasets is None:
+            return self
+        wanted = set(datasets)
+        return Scope({d: s for d, s in self.datasets.items() if d in wanted})
+
+    def clause(self, dataset_col: Any, schema_col: Any) -> sa.ColumnElement[bool]:
+        if self.empty:
+            return sa.false()
+        whole = sorted(d for d, s in self.datasets.items() if s is None)
+        parts: list[sa.ColumnElement[bool]] = []
+        if whole:
+            parts.append(dataset_col.in_(whole))
+        for ds, schemata in sorted(self.datasets.items()):
+            if schemata is not None:
+                names = sorted(expand_schemata(schemata))
+                parts.append(sa.and_(dataset_col == ds, schema_col.in_(names)))
+        return sa.or_(*parts)
+
+
+def expand_schemata(names: Iterable[str]) -> set[str]:
+    """A grant on ``LegalEntity`` covers ``Person`` and ``Company``: expand to descendants."""
+    out: set[str] = set()
+    for name in names:
+        schema = model.get(name)
+        if schema is None:
+            continue
+        out.add(schema.name)
+        out.update(s.name for s in schema.descendants)
+    return out
+
+
+def schema_in(schema: str, schemata: frozenset[str]) -> bool:
+    obj = model.get(schema)
+    return obj is not None and any(obj.is_a(s) for s in schemata)
+
+
+def name_tokens(value: str) -> set[str]:
+    text = normalize(value, lowercase=True, ascii=True)
+    if not text:
+        return set()
+    return {tok[:MAX_TOKEN] for tok in text.split() if len(tok) > 1 or tok.isdigit()}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WriteStats:
+    entities: int = 0
+    statements_new: int = 0
+    statements_seen: int = 0
+    deleted: int = 0
+
+
+class StoreWriter:
+    """Writes statements into one dataset within one transaction (all or nothing).
+
+    Entity ids are signed with the dataset's namespace (followthemoney's ``Namespace``), so an
+    owner can neither collide with nor inject statements into another owner's entities.
+    """
+
+    def __init__(self, store: Store, conn: Connection, dataset: str, origin: str | None) -> None:
+        self.store = store
+        self.conn = conn
+        self.dataset = dataset
+        self.origin = origin
+        self.namespace = Namespace(dataset)
+        self.now = utcnow()
+        self.stats = WriteStats()
+        self._rows: list[dict[str, Any]] = []
+        self._tokens: list[dict[str, Any]] = []
+
+    def sign(self, entity_id: str) -> str:
+        signed = self.namespace.sign(entity_id)
+        if signed is None:
+            raise InvalidInput(f"invalid entity id {entity_id!r}")
+        return str(signed)
+
+    def add_entity(self, entity: EntityProxy) -> str:
+        """Add an entity's values; returns its (signed) id. Entity references are signed too."""
+        if entity.id is None:
+            raise InvalidInput(f"{entity.schema.name} entity has no id")
+        entity_id = self.sign(entity.id)
+        schema = entity.schema.name
+        self._add(entity_id, schema, BASE_ID, "id", entity_id, None)
+        for prop, value in entity.itervalues():
+            if prop.type.name == "entity":
+                value = self.sign(value)
+            self._add(entity_id, schema, prop.name, prop.type.name, value, None)
+            if prop.type.name == "name":
+                for tok in name_tokens(value):
+                    self._tokens.append(
+                        {"token": tok, "dataset": self.dataset, "entity_id": entity_id,
+                         "schema": schema}
+                    )
+        self.stats.entities += 1
+        if len(self._rows) >= BATCH:
+            self.flush()
+        return entity_id
+
+    def _add(self, entity_id: str, schema: str, prop: str, prop_type: str, value: str,
+             lang: str | None) -> None:
+        key = Statement.make_key(self.dataset, entity_id, prop, value, False, lang=lang)
+        self._rows.append(
+            {"id": key, "entity_id": entity_id, "schema": schema, "prop": prop,
+             "prop_type": prop_type, "value": value, "lang": lang, "original_value": None,
+             "dataset": self.dataset, "origin": self.origin, "first_seen": self.now,
+             "last_seen": self.now}
+        )
+
+    def flush(self) -> None:
+        if self._rows:
+            new = self.store.db.insert_ignore(self.conn, t.statement, self._rows)
+            self.stats.statements_new += new
+            self.stats.statements_seen += len(self._rows) - new
+            self._rows = []
+        if self._tokens:
+            self.store.db.insert_ignore(self.conn, t.name_token, self._tokens)
+            self._tokens = []
+
+    def delete_entity(self, entity_id: str) -> int:
+        """Delete every statement of an entity in this dataset; returns how many."""
+        self.flush()
+        st = t.statement
+        res = self.conn.execute(
+            sa.delete(st).where(st.c.dataset == self.dataset, st.c.entity_id == entity_id)
+        )
+        nt = t.name_token
+        self.conn.execute(
+            sa.delete(nt).where(nt.c.dataset == self.dataset, nt.c.entity_id == entity_id)
+        )
+        self.stats.deleted += int(res.rowcount or 0)
+        return int(res.rowcount or 0)
+
+
+class View:
+    """What one reader may see for one action: every method filters by the scope."""
+
+    def __init__(self, store: Store, scope: Scope) -> None:
+        self.store = store
+        self.scope = scope
+        st = t.statement
+        self._where = scope.clause(st.c.dataset, st.c.schema)
+
+    def statements(self, entity_id: str) -> list[Statement]:
+        st = t.statement
+        q = sa.select(st).where(st.c.entity_id == entity_id, self._where)
+        with self.store.db.read() as conn:
+            return [row_to_statement(r) for r in conn.execute(q).mappings()]
+
+    def get_entity(self, entity_id: str) -> StatementEntity | None:
+        return assemble(entity_id, self.statements(entity_id))
+
+    def _entity_query(self, q: str | None, schema: str | None) -> sa.Select[Any]:
+        """Distinct entity ids (with their dataset) matching a query, within the scope."""
+        st = t.statement
+        if q:
+            tokens = sorted(name_tokens(q))
+            if not tokens:
+                raise InvalidInput(f"search text {q!r} has no searchable words")
+            nt = t.name_token
+            sel = (
+                sa.select(nt.c.entity_id)
+                .where(nt.c.token.in_(tokens), self.scope.clause(nt.c.dataset, nt.c.schema))
+                .group_by(nt.c.entity_id)
+                .having(sa.func.count(sa.distinct(nt.c.token)) == len(tokens))
+            )
+            if schema:
+                sel = sel.where(nt.c.schema.in_(sorted(expand_schemata([schema]))))
+            return sel
+        sel = sa.select(st.c.entity_id).where(st.c.prop == BASE_ID, self._where).distinct()
+        if schema:
+            sel = sel.where(st.c.schema.in_(sorted(expand_schemata([schema]))))
+        return sel
+
+    def search(self, q: str | None = None, schema: str | None = None, limit: int = 20,
+               offset: int = 0) -> list[StatementEntity]:
+        ids_q = self._entity_query(q, schema).order_by("entity_id").limit(limit).offset(offset)
+        with self.store.db.read() as conn:
+            ids = [r[0] for r in conn.execute(ids_q)]
+        return self.get_entities(ids)
+
+    def count(self, q: str | None = None, schema: str | None = None) -> int:
+        sub = self._entity_query(q, schema).subquery()
+        with self.store.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(sub)).scalar_one())
+
+    def get_entities(self, ids: Sequence[str]) -> list[StatementEntity]:
+        if not ids:
+            return []
+        st = t.statement
+        grouped: dict[str, list[Statement]] = defaultdict(list)
+        with self.store.db.read() as conn:
+            for batch in chunked(ids, 500):
+                q = sa.select(st).where(st.c.entity_id.in_(batch), self._where)
+                for row in conn.execute(q).mappings():
+                    grouped[row["entity_id"]].append(row_to_statement(row))
+        out = [assemble(i, grouped.get(i, [])) for i in ids]
+        return [e for e in out if e is not None]
+
+    def entities(self, schema: str | None = None, batch: int = 1000) -> Iterator[StatementEntity]:
+        """Stream every visible entity (for export), in id order, with keyset pagination."""
+        last = ""
+        st = t.statement
+        while True:
+            sel = self._entity_query(None, schema).where(st.c.entity_id > last)
+            sel = sel.order_by(st.c.entity_id).limit(batch)
+            with self.store.db.read() as conn:
+                ids = [r[0] for r in conn.execute(sel)]
+            if not ids:
+                return
+            yield from self.get_entities(ids)
+            last = ids[-1]
+
+    def datasets(self, entity_id: str) -> list[str]:
+        st = t.statement
+        q = sa.select(st.c.dataset).where(st.c.entity_id == entity_id, self._where).distinct()
+        with self.store.db.read() as conn:
+            return sorted(r[0] for r in conn.execute(q))
+
+
+def row_to_statement(row: Mapping[str, Any]) -> Statement:
+    return Statement(
+        id=row["id"], entity_id=row["entity_id"], prop=row["prop"], schema=row["schema"],
+        value=row["value"], dataset=row["dataset"], lang=row["lang"],
+        original_value=row["original_value"], origin=row["origin"],
+        first_seen=_iso(row["first_seen"]), last_seen=_iso(row["last_seen"]),
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(value.astimezone(UTC).isoformat(timespec="seconds"))
+
+
+_UNDEFINED = Dataset({"name": "binational", "title": "Binational"})
+
+
+def assemble(entity_id: str, statements: list[Statement]) -> StatementEntity | None:
+    """Build an entity from the statements a reader may see (None when there are none)."""
+    if not statements:
+        return None
+    try:
+        entity = StatementEntity.from_statements(_UNDEFINED, statements)
+    except InvalidData as exc:
+        raise InvalidInput(f"entity {entity_id} has incompatible schemata: {exc}") from exc
+    entity.id = entity_id
+    return entity
+
+
+class Store:
+    """Statements of every dataset, behind ``writer(dataset)`` and ``view(scope)``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def view(self, scope: Scope) -> View:
+        return View(self, scope)
+
+    def writer(self, conn: Connection, dataset: str, origin: str | None = None) -> StoreWriter:
+        """A writer inside the caller's write transaction (``with db.write() as conn``)."""
+        return StoreWriter(self, conn, dataset, origin)
+
+    def dataset_counts(self, datasets: Iterable[str]) -> dict[str, int]:
+        st = t.statement
+        names = sorted(set(datasets))
+        if not names:
+            return {}
+        q = (
+            sa.select(st.c.dataset, sa.func.count())
+            .where(st.c.dataset.in_(names), st.c.prop == BASE_ID)
+            .group_by(st.c.dataset)
+        )
+        with self.db.read() as conn:
+            counts = {r[0]: int(r[1]) for r in conn.execute(q)}
+        return {n: counts.get(n, 0) for n in names}
