@@ -11,11 +11,19 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 
 from binational.core.db import Database, migrate
+
+if TYPE_CHECKING:
+    from binational.core.platform import Platform
+    from binational.core.settings import Settings
+
+# argon2id at its cheapest: tests exercise the logic, not the cost (which settings carry).
+FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
 
 PG_ADMIN_URL = os.environ.get(
     "BINATIONAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -89,3 +97,19 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    from binational.core.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", **FAST_HASHING)
+
+
+@pytest.fixture
+def platform(db_url: str, settings: Settings) -> Iterator[Platform]:
+    from binational.core.platform import Platform
+
+    plat = Platform.open(settings, url=db_url, migrate_schema=False)
+    yield plat
+    plat.close()

@@ -29,7 +29,8 @@ class Catalog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, name: str, agency: str, title: str, description: str | None = None) -> DatasetInfo:
+    def add(self, name: str, agency: str, title: str,
+            description: str | None = None) -> DatasetInfo:
         name = name.strip()
         if not DATASET_RE.match(name):
             raise InvalidInput(

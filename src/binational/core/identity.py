@@ -32,10 +32,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 AGENCY_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 MIN_PASSWORD = 12
 SESSION_PREFIX = "bns"
-TOKEN_PREFIX = "bnt"
-# A dummy hash so an unknown username costs the same time as a wrong password.
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("binational-timing-equaliser")
+TOKEN_PREFIX = "bnt"  # noqa: S105 - a prefix, not a secret
 
 
 @dataclass(frozen=True)
@@ -89,6 +86,11 @@ class Identity:
         self.settings = settings
         self.audit = audit
         self._box: SecretBox | None = None
+        self.hasher = PasswordHasher(time_cost=settings.argon2_time_cost,
+                                     memory_cost=settings.argon2_memory_kib,
+                                     parallelism=settings.argon2_parallelism)
+        # A dummy hash so an unknown username costs the same time as a wrong password.
+        self._dummy_hash = self.hasher.hash("binational-timing-equaliser")
 
     @property
     def box(self) -> SecretBox:
@@ -158,7 +160,7 @@ class Identity:
                 raise Conflict(f"user {username} exists already")
             conn.execute(sa.insert(t.user).values(
                 username=username, display_name=display_name, agency=ag.code, role=role.value,
-                password_hash=_HASHER.hash(password) if password else None,
+                password_hash=self.hasher.hash(password) if password else None,
                 totp_secret=self.box.seal(secret) if secret else None,
                 failed_logins=0, locked_until=None, active=True, created_at=utcnow(),
             ))
@@ -225,12 +227,12 @@ class Identity:
                 .where(t.user.c.username == username)
             ).mappings().first()
             if row is None or not row["active"] or row["password_hash"] is None:
-                _verify(_DUMMY_HASH, password)
+                self._verify(self._dummy_hash, password)
                 outcome, reason = "denied", "unknown or inactive user"
             elif row["locked_until"] is not None and row["locked_until"] > now:
                 outcome, reason = "denied", "locked"
             else:
-                ok = _verify(row["password_hash"], password)
+                ok = self._verify(row["password_hash"], password)
                 if ok and row["totp_secret"] is not None:
                     secret = self.box.open(row["totp_secret"])
                     ok = bool(totp_code) and pyotp.TOTP(secret).verify(
@@ -268,6 +270,12 @@ class Identity:
             raise NotAuthenticated(failure)
         return (Principal(row["username"], row["agency"], Country(row["country"]),
                           Role(row["role"]), row["id"], "session"), token)
+
+    def _verify(self, hashed: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
     def logout(self, token: str) -> None:
         kind, tid, _ = _parse_token(token)
@@ -340,13 +348,6 @@ class Identity:
         return Principal(user["username"], user["agency"], Country(user["country"]),
                          Role(user["role"]), user["id"],
                          "session" if kind == SESSION_PREFIX else "token")
-
-
-def _verify(hashed: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def totp_now(secret: str, at: datetime | None = None) -> str:

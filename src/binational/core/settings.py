@@ -24,10 +24,15 @@ class Settings(BaseSettings):
     """SQLAlchemy URL; default an embedded SQLite file in ``data_dir``."""
 
     signing_key_file: Path | None = None
-    """Ed25519 private key (PEM) that signs audit checkpoints; default ``data_dir/audit-signing.pem``."""
+    """Ed25519 private key (PEM) signing audit checkpoints; default in ``data_dir``."""
 
     secret_key: SecretStr | None = None
     """Key for encrypting TOTP secrets at rest; default a key file in ``data_dir``."""
+
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 64 * 1024
+    argon2_parallelism: int = 4
+    """argon2id cost (argon2-cffi defaults, RFC 9106's second recommendation); tests lower it."""
 
     session_idle_minutes: int = 30
     lockout_failures: int = 5

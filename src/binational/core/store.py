@@ -126,7 +126,9 @@ class StoreWriter:
     def sign(self, entity_id: str) -> str:
         signed = self.namespace.sign(entity_id)
         if signed is None:
-            raise InvalidInput(f"invalid entity id {entity_id!r}")
+            raise InvalidInput(
+                f"invalid entity id {entity_id!r}: ids start and end with a letter or digit and "
+                "use only letters, digits, '.' and '-'")
         return str(signed)
 
     def add_entity(self, entity: EntityProxy) -> str:
@@ -272,7 +274,7 @@ class View:
             return sorted(r[0] for r in conn.execute(q))
 
 
-def row_to_statement(row: Mapping[str, Any]) -> Statement:
+def row_to_statement(row: Any) -> Statement:
     return Statement(
         id=row["id"], entity_id=row["entity_id"], prop=row["prop"], schema=row["schema"],
         value=row["value"], dataset=row["dataset"], lang=row["lang"],

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). HTTP code lives here only; routers call the core."""
