@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from binational.core.platform import Platform
     from binational.core.settings import Settings
 
-# argon2id at its cheapest: tests exercise the logic, not the cost (which settings carry).
-FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
 
 PG_ADMIN_URL = os.environ.get(
     "BINATIONAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -32,6 +30,14 @@ PG_ADMIN_URL = os.environ.get(
 
 def _pg_admin() -> sa.Engine:
     return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def test_settings(data_dir: Path) -> Settings:
+    """argon2id at its cheapest: tests exercise the logic, not the cost (which settings carry)."""
+    from binational.core.settings import Settings
+
+    return Settings(data_dir=data_dir, argon2_time_cost=1, argon2_memory_kib=64,
+                    argon2_parallelism=1)
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +107,8 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    from binational.core.settings import Settings
 
-    return Settings(data_dir=tmp_path / "data", **FAST_HASHING)
+    return test_settings(tmp_path / "data")
 
 
 @pytest.fixture
