@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
     lockout_failures: int = 5
     lockout_minutes: int = 10
+    checkpoint_minutes: float = 10.0
+    """How often the server signs an audit checkpoint when the log has grown (0: never)."""
     max_upload_bytes: int = 256 * 1024 * 1024
     max_page_size: int = 500
     log_json: bool = False

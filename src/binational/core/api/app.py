@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,11 +24,39 @@ def error_body(code: str, message: str, request_id: str | None) -> dict[str, obj
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 
+async def checkpoint_loop(platform: Platform, minutes: float) -> None:
+    """Sign a checkpoint whenever the log has grown: records older than the newest signed
+    checkpoint can then not be rewritten, even by someone who recomputes the hash chain."""
+    signed = -1
+    while True:
+        try:
+            size = await asyncio.to_thread(platform.audit.count)
+            if size > 0 and size != signed:
+                cp = await asyncio.to_thread(platform.audit.checkpoint)
+                signed = cp.tree_size
+                log.info("audit checkpoint", tree_size=cp.tree_size, root=cp.root_hash)
+        except Exception as exc:  # keep signing later; a failure here must not stop the server
+            log.error("audit checkpoint failed", error=str(exc))
+        await asyncio.sleep(minutes * 60)
+
+
 def create_app(platform: Platform | None = None) -> FastAPI:
     from binational.core.api.routers import audit, auth, datasets, entities, grants
 
     platform = platform or Platform.open()
+    minutes = platform.settings.checkpoint_minutes
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(checkpoint_loop(platform, minutes)) if minutes > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Binational",
         version=__version__,
         description=(
