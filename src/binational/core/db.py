@@ -90,8 +90,11 @@ class Database:
             stmt = sqlite.insert(table).on_conflict_do_nothing()
         else:
             stmt = postgresql.insert(table).on_conflict_do_nothing()
-        result = conn.execute(stmt, list(rows))
-        return max(int(result.rowcount or 0), 0)
+        # Count the rows RETURNING gives back: rowcount after an executemany is not reliable
+        # across drivers (psycopg's batched inserts report -1 or 0).
+        key = next(iter(table.primary_key.columns))
+        result = conn.execute(stmt.returning(key), list(rows))
+        return len(result.all())
 
     def dispose(self) -> None:
         self.engine.dispose()

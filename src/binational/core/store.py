@@ -55,7 +55,10 @@ class Scope:
         wanted = set(datasets)
         return Scope({d: s for d, s in self.datasets.items() if d in wanted})
 
-    def clause(self, dataset_col: Any, schema_col: Any) -> sa.ColumnElement[bool]:
+    def clause(self, dataset_col: Any, schema_col: Any = None) -> sa.ColumnElement[bool]:
+        """The WHERE clause for rows of any owned table (statements, or a capability's own
+        table with a ``dataset`` column). Without a schema column, schema-filtered datasets
+        are left out: a filter that cannot be applied must not widen what is seen."""
         if self.empty:
             return sa.false()
         whole = sorted(d for d, s in self.datasets.items() if s is None)
@@ -63,10 +66,10 @@ class Scope:
         if whole:
             parts.append(dataset_col.in_(whole))
         for ds, schemata in sorted(self.datasets.items()):
-            if schemata is not None:
+            if schemata is not None and schema_col is not None:
                 names = sorted(expand_schemata(schemata))
                 parts.append(sa.and_(dataset_col == ds, schema_col.in_(names)))
-        return sa.or_(*parts)
+        return sa.or_(*parts) if parts else sa.false()
 
 
 def expand_schemata(names: Iterable[str]) -> set[str]:

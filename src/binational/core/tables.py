@@ -60,6 +60,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
 
 
+def owned_table(name: str, *columns: Any, **kwargs: Any) -> Table:
+    """A capability's own table of domain records (time series, genotypes, transactions...),
+    owned like statements: every row names its dataset, hence its agency and country, so
+    ``Scope.clause(table.c.dataset)`` filters it by the same policy plan."""
+    return Table(
+        name,
+        metadata,
+        Column("dataset", String(64), ForeignKey("dataset.name"), nullable=False, index=True),
+        *columns,
+        **kwargs,
+    )
+
+
 country = Table(
     "country",
     metadata,
