@@ -712,15 +712,19 @@ def test_bench_core_without_module_is_a_clear_error(
 
 
 def test_bench_core_calls_run_core(
-    run: Run, monkeypatch: pytest.MonkeyPatch, db_path: Path
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[dict[str, object]] = []
     module = types.ModuleType("binational.core.bench")
 
-    def run_core(quick: bool = False, database_url: str | None = None) -> None:
-        calls.append({"quick": quick, "database_url": database_url})
+    def run_core(
+        *, postgres_url: str | None = "pg", quick: bool = False, out: Path | None = None
+    ) -> None:
+        calls.append({"postgres_url": postgres_url, "quick": quick, "out": out})
 
     module.run_core = run_core  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "binational.core.bench", module)
-    ok(run("bench", "core", "--quick"))
-    assert calls == [{"quick": True, "database_url": f"sqlite:///{db_path}"}]
+    out = tmp_path / "bench.json"
+    # --statements is not declared by this run_core: it is not passed.
+    ok(run("bench", "core", "--quick", "--sqlite-only", "--statements", "10", "--out", str(out)))
+    assert calls == [{"postgres_url": None, "quick": True, "out": out}]
