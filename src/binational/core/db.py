@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,9 @@ class Database:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # A 64 MiB page cache keeps the statement indexes in memory during bulk ingest.
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -96,8 +100,66 @@ class Database:
         result = conn.execute(stmt.returning(key), list(rows))
         return len(result.all())
 
+    def bulk_insert_ignore(
+        self, conn: Connection, table: sa.Table, columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> int:
+        """The fast path for large batches of plain values (tuples in ``columns`` order);
+        returns how many rows were new. Datetimes must be naive UTC, or, on SQLite, already
+        in ``db.bulk_value(dt)`` form (saves formatting each row).
+
+        Written against the DBAPI because SQLAlchemy's per-row parameter processing costs
+        most of the throughput at this volume (profiled: ~4x). SQLite: ``INSERT OR IGNORE``
+        with ``executemany``, counting ``total_changes``. PostgreSQL: ``COPY`` into a temp
+        table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. Table and column
+        names come from our own metadata, never from input; values are always bound.
+        """
+        if not rows:
+            return 0
+        for name in columns:
+            if name not in table.c:
+                raise ValueError(f"{table.name} has no column {name}")
+        cols = ", ".join(f'"{c}"' for c in columns)
+        raw = conn.connection.driver_connection
+        if self.is_sqlite:
+            marks = ", ".join("?" for _ in columns)
+            before = raw.total_changes
+            cur = raw.cursor()
+            cur.executemany(
+                f'INSERT OR IGNORE INTO "{table.name}" ({cols}) VALUES ({marks})',  # noqa: S608
+                rows if not any(isinstance(v, datetime) for v in rows[0])
+                else [tuple(_sqlite_value(v) for v in row) for row in rows])
+            cur.close()
+            return int(raw.total_changes - before)
+        temp = f"_bn_bulk_{table.name}"
+        with raw.cursor() as cur:
+            cur.execute(
+                f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" '  # noqa: S608
+                f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
+            with cur.copy(f'COPY "{temp}" ({cols}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{temp}" '  # noqa: S608
+                "ON CONFLICT DO NOTHING")
+            new = cur.rowcount
+            cur.execute(f'TRUNCATE "{temp}"')
+        return int(new)
+
+    def bulk_value(self, value: datetime) -> Any:
+        """A naive-UTC datetime as ``bulk_insert_ignore`` binds it on this database."""
+        naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return _sqlite_value(naive) if self.is_sqlite else naive
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_value(value: Any) -> Any:
+    # The text form SQLAlchemy's SQLite DateTime type writes and parses back.
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

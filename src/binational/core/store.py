@@ -19,6 +19,7 @@ from followthemoney import Dataset, EntityProxy, Statement, StatementEntity, mod
 from followthemoney.exc import InvalidData
 from followthemoney.namespace import Namespace
 from followthemoney.statement.util import BASE_ID
+from followthemoney.types import registry
 from normality import normalize
 from sqlalchemy.engine import Connection
 
@@ -27,7 +28,13 @@ from binational.core.db import Database, chunked
 from binational.core.errors import InvalidInput
 
 MAX_TOKEN = 64
-BATCH = 5_000
+MAX_ID = 255 - 41  # room for the namespace signature ('.' + 40 hex digits)
+BATCH = 10_000
+STATEMENT_COLUMNS = ("id", "entity_id", "schema", "prop", "prop_type", "value", "lang",
+                     "dataset", "origin", "first_seen", "last_seen")
+TOKEN_COLUMNS = ("token", "dataset", "entity_id", "schema")
+# A literal, not a bound parameter, so that planners can use the partial index on it.
+IS_ENTITY_ROW = sa.text("statement.prop = 'id'")
 
 
 @dataclass(frozen=True)
@@ -122,17 +129,25 @@ class StoreWriter:
         self.origin = origin
         self.namespace = Namespace(dataset)
         self.now = utcnow()
+        self._now = store.db.bulk_value(self.now)
         self.stats = WriteStats()
-        self._rows: list[dict[str, Any]] = []
-        self._tokens: list[dict[str, Any]] = []
+        self._rows: list[tuple[Any, ...]] = []
+        self._tokens: list[tuple[str, str, str, str]] = []
 
     def sign(self, entity_id: str) -> str:
-        signed = self.namespace.sign(entity_id)
-        if signed is None:
+        """Sign an id into this dataset's namespace (kept as is when already signed by it).
+
+        Unlike ``Namespace.sign`` this never strips a trailing ``.part`` of a foreign id as
+        if it were an old signature: ``acme.1`` and ``acme.2`` must stay two entities.
+        """
+        if not registry.entity.validate(entity_id) or len(entity_id) > MAX_ID:
             raise InvalidInput(
-                f"invalid entity id {entity_id!r}: ids start and end with a letter or digit and "
-                "use only letters, digits, '.' and '-'")
-        return str(signed)
+                f"invalid entity id {entity_id[:80]!r}: ids start and end with a letter or "
+                f"digit, use only letters, digits, '.' and '-', and have at most {MAX_ID} "
+                "characters")
+        if self.namespace.verify(entity_id):
+            return entity_id
+        return f"{entity_id}.{self.namespace.signature(entity_id)}"
 
     def add_entity(self, entity: EntityProxy) -> str:
         """Add an entity's values; returns its (signed) id. Entity references are signed too."""
@@ -147,10 +162,7 @@ class StoreWriter:
             self._add(entity_id, schema, prop.name, prop.type.name, value, None)
             if prop.type.name == "name":
                 for tok in name_tokens(value):
-                    self._tokens.append(
-                        {"token": tok, "dataset": self.dataset, "entity_id": entity_id,
-                         "schema": schema}
-                    )
+                    self._tokens.append((tok, self.dataset, entity_id, schema))
         self.stats.entities += 1
         if len(self._rows) >= BATCH:
             self.flush()
@@ -159,34 +171,38 @@ class StoreWriter:
     def _add(self, entity_id: str, schema: str, prop: str, prop_type: str, value: str,
              lang: str | None) -> None:
         key = Statement.make_key(self.dataset, entity_id, prop, value, False, lang=lang)
-        self._rows.append(
-            {"id": key, "entity_id": entity_id, "schema": schema, "prop": prop,
-             "prop_type": prop_type, "value": value, "lang": lang, "original_value": None,
-             "dataset": self.dataset, "origin": self.origin, "first_seen": self.now,
-             "last_seen": self.now}
-        )
+        self._rows.append((key, entity_id, schema, prop, prop_type, value, lang, self.dataset,
+                           self.origin, self._now, self._now))
 
     def flush(self) -> None:
+        db = self.store.db
+        # Sorted by primary key, inserts walk the index pages in order instead of at random.
+        self._rows.sort()
+        self._tokens.sort()
         if self._rows:
-            new = self.store.db.insert_ignore(self.conn, t.statement, self._rows)
+            new = db.bulk_insert_ignore(self.conn, t.statement, STATEMENT_COLUMNS, self._rows)
             self.stats.statements_new += new
             self.stats.statements_seen += len(self._rows) - new
             self._rows = []
         if self._tokens:
-            self.store.db.insert_ignore(self.conn, t.name_token, self._tokens)
+            db.bulk_insert_ignore(self.conn, t.name_token, TOKEN_COLUMNS, self._tokens)
             self._tokens = []
 
     def delete_entity(self, entity_id: str) -> int:
         """Delete every statement of an entity in this dataset; returns how many."""
         self.flush()
         st = t.statement
+        names = self.conn.execute(sa.select(st.c.value).where(
+            st.c.dataset == self.dataset, st.c.entity_id == entity_id, st.c.prop_type == "name"))
+        # Tokens are keyed by token first; recompute them rather than index them by entity.
+        tokens = sorted({tok for (value,) in names for tok in name_tokens(value)})
         res = self.conn.execute(
             sa.delete(st).where(st.c.dataset == self.dataset, st.c.entity_id == entity_id)
         )
         nt = t.name_token
-        self.conn.execute(
-            sa.delete(nt).where(nt.c.dataset == self.dataset, nt.c.entity_id == entity_id)
-        )
+        for batch in chunked(tokens, 500):
+            self.conn.execute(sa.delete(nt).where(
+                nt.c.token.in_(batch), nt.c.dataset == self.dataset, nt.c.entity_id == entity_id))
         self.stats.deleted += int(res.rowcount or 0)
         return int(res.rowcount or 0)
 
@@ -226,7 +242,7 @@ class View:
             if schema:
                 sel = sel.where(nt.c.schema.in_(sorted(expand_schemata([schema]))))
             return sel
-        sel = sa.select(st.c.entity_id).where(st.c.prop == BASE_ID, self._where).distinct()
+        sel = sa.select(st.c.entity_id).where(IS_ENTITY_ROW, self._where).distinct()
         if schema:
             sel = sel.where(st.c.schema.in_(sorted(expand_schemata([schema]))))
         return sel
@@ -331,7 +347,7 @@ class Store:
             return {}
         q = (
             sa.select(st.c.dataset, sa.func.count())
-            .where(st.c.dataset.in_(names), st.c.prop == BASE_ID)
+            .where(st.c.dataset.in_(names), IS_ENTITY_ROW)
             .group_by(st.c.dataset)
         )
         with self.db.read() as conn:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -158,7 +159,11 @@ statement = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
     Index("ix_statement_entity_dataset", "entity_id", "dataset"),
-    Index("ix_statement_dataset_schema", "dataset", "schema", "entity_id"),
+    # One row per entity (its 'id' statement): listing and counting entities by dataset and
+    # schema reads this small partial index instead of every statement; and a sixth of the
+    # index maintenance on ingest.
+    Index("ix_statement_entities", "dataset", "schema", "entity_id",
+          sqlite_where=text("prop = 'id'"), postgresql_where=text("prop = 'id'")),
 )
 
 # Name tokens of entities, for search that does not scan every statement. Written with the
@@ -170,7 +175,8 @@ name_token = Table(
     Column("dataset", String(64), ForeignKey("dataset.name"), primary_key=True),
     Column("entity_id", String(255), primary_key=True),
     Column("schema", String(64), nullable=False),
-    Index("ix_name_token_entity", "entity_id", "dataset"),
+    # Clustered on the key on SQLite: no second copy of every token in a rowid table.
+    sqlite_with_rowid=False,
 )
 
 share_grant = Table(
