@@ -1,3 +1,3 @@
-"""Binational: the shared security and public-health data platform of the United States and Mexico."""
+"""Binational: the shared security and public-health data platform of the US and Mexico."""
 
 __version__ = "0.1.0"

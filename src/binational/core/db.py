@@ -120,7 +120,7 @@ class Database:
             if name not in table.c:
                 raise ValueError(f"{table.name} has no column {name}")
         cols = ", ".join(f'"{c}"' for c in columns)
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection
         if self.is_sqlite:
             marks = ", ".join("?" for _ in columns)
             before = raw.total_changes
@@ -134,7 +134,7 @@ class Database:
         temp = f"_bn_bulk_{table.name}"
         with raw.cursor() as cur:
             cur.execute(
-                f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" '  # noqa: S608
+                f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" '
                 f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
             with cur.copy(f'COPY "{temp}" ({cols}) FROM STDIN') as copy:
                 for row in rows:
