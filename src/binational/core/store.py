@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,13 +26,14 @@ from sqlalchemy.engine import Connection
 
 from binational.core import tables as t
 from binational.core.db import Database, chunked
-from binational.core.errors import InvalidInput
+from binational.core.errors import InvalidInput, NotFound
 
 MAX_TOKEN = 64
 MAX_ID = 255 - 41  # room for the namespace signature ('.' + 40 hex digits)
 BATCH = 10_000
-STATEMENT_COLUMNS = ("id", "entity_id", "schema", "prop", "prop_type", "value", "lang",
-                     "dataset", "origin", "first_seen", "last_seen")
+# Key columns first, so that sorting a batch of rows sorts it in primary-key order.
+STATEMENT_COLUMNS = ("entity_id", "dataset", "id", "schema", "prop", "prop_type", "value",
+                     "lang", "origin", "first_seen", "last_seen")
 TOKEN_COLUMNS = ("token", "dataset", "entity_id", "schema")
 # A literal, not a bound parameter, so that planners can use the partial index on it.
 IS_ENTITY_ROW = sa.text("statement.prop = 'id'")
@@ -124,9 +126,14 @@ class StoreWriter:
 
     def __init__(self, store: Store, conn: Connection, dataset: str, origin: str | None) -> None:
         self.store = store
-        self.conn = conn
+        self._conn = conn
+        self._pending: Future[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self.dataset = dataset
         self.origin = origin
+        found = conn.execute(sa.select(t.dataset.c.name).where(t.dataset.c.name == dataset))
+        if found.first() is None:  # the statement table has no foreign key to check this
+            raise NotFound(f"no dataset {dataset!r}")
         self.namespace = Namespace(dataset)
         self.now = utcnow()
         self._now = store.db.bulk_value(self.now)
@@ -165,28 +172,58 @@ class StoreWriter:
                     self._tokens.append((tok, self.dataset, entity_id, schema))
         self.stats.entities += 1
         if len(self._rows) >= BATCH:
-            self.flush()
+            self._flush_behind()
         return entity_id
 
     def _add(self, entity_id: str, schema: str, prop: str, prop_type: str, value: str,
              lang: str | None) -> None:
         key = Statement.make_key(self.dataset, entity_id, prop, value, False, lang=lang)
-        self._rows.append((key, entity_id, schema, prop, prop_type, value, lang, self.dataset,
+        self._rows.append((entity_id, self.dataset, key, schema, prop, prop_type, value, lang,
                            self.origin, self._now, self._now))
 
-    def flush(self) -> None:
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection, once no batch is being written on it."""
+        self._wait()
+        return self._conn
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # re-raises a failed batch here, in the caller's thread
+
+    def _write(self, rows: list[tuple[Any, ...]], tokens: list[tuple[str, str, str, str]]
+               ) -> None:
         db = self.store.db
         # Sorted by primary key, inserts walk the index pages in order instead of at random.
-        self._rows.sort()
-        self._tokens.sort()
-        if self._rows:
-            new = db.bulk_insert_ignore(self.conn, t.statement, STATEMENT_COLUMNS, self._rows)
-            self.stats.statements_new += new
-            self.stats.statements_seen += len(self._rows) - new
-            self._rows = []
-        if self._tokens:
-            db.bulk_insert_ignore(self.conn, t.name_token, TOKEN_COLUMNS, self._tokens)
-            self._tokens = []
+        rows.sort()
+        tokens.sort()
+        new = db.bulk_insert_ignore(self._conn, t.statement, STATEMENT_COLUMNS, rows)
+        self.stats.statements_new += new
+        self.stats.statements_seen += len(rows) - new
+        db.bulk_insert_ignore(self._conn, t.name_token, TOKEN_COLUMNS, tokens)
+
+    def _flush_behind(self) -> None:
+        """Write the batch on a worker thread while the caller prepares the next one: the
+        database driver releases the GIL, so cleaning and inserting overlap on two cores.
+        At most one batch is in flight, and only the worker touches the connection then."""
+        self._wait()
+        rows, tokens = self._rows, self._tokens
+        self._rows, self._tokens = [], []
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bn-writer")
+        self._pending = self._executor.submit(self._write, rows, tokens)
+
+    def flush(self) -> None:
+        """Write everything buffered and wait for it (call before the transaction ends)."""
+        self._wait()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        rows, tokens = self._rows, self._tokens
+        self._rows, self._tokens = [], []
+        if rows or tokens:
+            self._write(rows, tokens)
 
     def delete_entity(self, entity_id: str) -> int:
         """Delete every statement of an entity in this dataset; returns how many."""
