@@ -44,7 +44,7 @@ metadata = MetaData(naming_convention=NAMING)
 def key_text(length: int) -> String:
     """Text compared byte by byte on both databases (SQLite's default BINARY collation, and
     "C" on PostgreSQL): the same sort order everywhere, and the cheapest index comparisons."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
