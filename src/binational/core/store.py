@@ -8,6 +8,9 @@ export of a view is filtered by the same rule that ``policy.check`` applies to a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,7 +23,6 @@ from followthemoney import Dataset, EntityProxy, Statement, StatementEntity, mod
 from followthemoney.exc import InvalidData
 from followthemoney.namespace import Namespace
 from followthemoney.statement.util import BASE_ID
-from followthemoney.types import registry
 from normality import normalize
 from sqlalchemy.engine import Connection
 
@@ -29,12 +31,15 @@ from binational.core.db import Database, chunked
 from binational.core.errors import InvalidInput, NotFound
 
 MAX_TOKEN = 64
+# FtM's entity id rule (followthemoney.types.entity), compiled here to avoid its cleaning
+# wrapper on the hot path.
+ENTITY_ID = re.compile(r"^[0-9a-zA-Z]([0-9a-zA-Z\.\-]*[0-9a-zA-Z])?$")
 MAX_ID = 255 - 41  # room for the namespace signature ('.' + 40 hex digits)
-BATCH = 10_000
+BATCH = 50_000
 # Key columns first, so that sorting a batch of rows sorts it in primary-key order.
 STATEMENT_COLUMNS = ("entity_id", "dataset", "id", "schema", "prop", "prop_type", "value",
                      "lang", "origin", "first_seen", "last_seen")
-TOKEN_COLUMNS = ("token", "dataset", "entity_id", "schema")
+TEXT_COLUMNS = ("dataset", "entity_id", "text_hash", "schema", "text")
 # A literal, not a bound parameter, so that planners can use the partial index on it.
 IS_ENTITY_ROW = sa.text("statement.prop = 'id'")
 
@@ -105,6 +110,10 @@ def name_tokens(value: str) -> set[str]:
     return {tok[:MAX_TOKEN] for tok in text.split() if len(tok) > 1 or tok.isdigit()}
 
 
+def escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -139,7 +148,8 @@ class StoreWriter:
         self._now = store.db.bulk_value(self.now)
         self.stats = WriteStats()
         self._rows: list[tuple[Any, ...]] = []
-        self._tokens: list[tuple[str, str, str, str]] = []
+        self._texts: list[tuple[str, str, str, str, str]] = []
+        self._signature = self.namespace.signature
 
     def sign(self, entity_id: str) -> str:
         """Sign an id into this dataset's namespace (kept as is when already signed by it).
@@ -147,14 +157,15 @@ class StoreWriter:
         Unlike ``Namespace.sign`` this never strips a trailing ``.part`` of a foreign id as
         if it were an old signature: ``acme.1`` and ``acme.2`` must stay two entities.
         """
-        if not registry.entity.validate(entity_id) or len(entity_id) > MAX_ID:
+        if len(entity_id) > MAX_ID or not ENTITY_ID.match(entity_id):
             raise InvalidInput(
                 f"invalid entity id {entity_id[:80]!r}: ids start and end with a letter or "
                 f"digit, use only letters, digits, '.' and '-', and have at most {MAX_ID} "
                 "characters")
-        if self.namespace.verify(entity_id):
+        plain, _, mark = entity_id.rpartition(".")
+        if plain and hmac.compare_digest(mark, str(self._signature(plain))):
             return entity_id
-        return f"{entity_id}.{self.namespace.signature(entity_id)}"
+        return f"{entity_id}.{self._signature(entity_id)}"
 
     def add_entity(self, entity: EntityProxy) -> str:
         """Add an entity's values; returns its (signed) id. Entity references are signed too."""
@@ -163,13 +174,18 @@ class StoreWriter:
         entity_id = self.sign(entity.id)
         schema = entity.schema.name
         self._add(entity_id, schema, BASE_ID, "id", entity_id, None)
+        words: set[str] = set()
         for prop, value in entity.itervalues():
-            if prop.type.name == "entity":
+            type_name = prop.type.name
+            if type_name == "entity":
                 value = self.sign(value)
-            self._add(entity_id, schema, prop.name, prop.type.name, value, None)
-            if prop.type.name == "name":
-                for tok in name_tokens(value):
-                    self._tokens.append((tok, self.dataset, entity_id, schema))
+            elif type_name == "name":
+                words.update(name_tokens(value))
+            self._add(entity_id, schema, prop.name, type_name, value, None)
+        if words:
+            text = f" {' '.join(sorted(words))} "
+            digest = hashlib.sha1(text.encode()).hexdigest()[:16]  # noqa: S324 - a key, not security
+            self._texts.append((self.dataset, entity_id, digest, schema, text))
         self.stats.entities += 1
         if len(self._rows) >= BATCH:
             self._flush_behind()
@@ -192,27 +208,27 @@ class StoreWriter:
             pending, self._pending = self._pending, None
             pending.result()  # re-raises a failed batch here, in the caller's thread
 
-    def _write(self, rows: list[tuple[Any, ...]], tokens: list[tuple[str, str, str, str]]
+    def _write(self, rows: list[tuple[Any, ...]], texts: list[tuple[str, str, str, str, str]]
                ) -> None:
         db = self.store.db
         # Sorted by primary key, inserts walk the index pages in order instead of at random.
         rows.sort()
-        tokens.sort()
+        texts.sort()
         new = db.bulk_insert_ignore(self._conn, t.statement, STATEMENT_COLUMNS, rows)
         self.stats.statements_new += new
         self.stats.statements_seen += len(rows) - new
-        db.bulk_insert_ignore(self._conn, t.name_token, TOKEN_COLUMNS, tokens)
+        db.bulk_insert_ignore(self._conn, t.entity_text, TEXT_COLUMNS, texts)
 
     def _flush_behind(self) -> None:
         """Write the batch on a worker thread while the caller prepares the next one: the
         database driver releases the GIL, so cleaning and inserting overlap on two cores.
         At most one batch is in flight, and only the worker touches the connection then."""
         self._wait()
-        rows, tokens = self._rows, self._tokens
-        self._rows, self._tokens = [], []
+        rows, texts = self._rows, self._texts
+        self._rows, self._texts = [], []
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bn-writer")
-        self._pending = self._executor.submit(self._write, rows, tokens)
+        self._pending = self._executor.submit(self._write, rows, texts)
 
     def flush(self) -> None:
         """Write everything buffered and wait for it (call before the transaction ends)."""
@@ -220,26 +236,21 @@ class StoreWriter:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
-        rows, tokens = self._rows, self._tokens
-        self._rows, self._tokens = [], []
-        if rows or tokens:
-            self._write(rows, tokens)
+        rows, texts = self._rows, self._texts
+        self._rows, self._texts = [], []
+        if rows or texts:
+            self._write(rows, texts)
 
     def delete_entity(self, entity_id: str) -> int:
         """Delete every statement of an entity in this dataset; returns how many."""
         self.flush()
         st = t.statement
-        names = self.conn.execute(sa.select(st.c.value).where(
-            st.c.dataset == self.dataset, st.c.entity_id == entity_id, st.c.prop_type == "name"))
-        # Tokens are keyed by token first; recompute them rather than index them by entity.
-        tokens = sorted({tok for (value,) in names for tok in name_tokens(value)})
         res = self.conn.execute(
             sa.delete(st).where(st.c.dataset == self.dataset, st.c.entity_id == entity_id)
         )
-        nt = t.name_token
-        for batch in chunked(tokens, 500):
-            self.conn.execute(sa.delete(nt).where(
-                nt.c.token.in_(batch), nt.c.dataset == self.dataset, nt.c.entity_id == entity_id))
+        et = t.entity_text
+        self.conn.execute(
+            sa.delete(et).where(et.c.dataset == self.dataset, et.c.entity_id == entity_id))
         self.stats.deleted += int(res.rowcount or 0)
         return int(res.rowcount or 0)
 
@@ -266,18 +277,17 @@ class View:
         """Distinct entity ids (with their dataset) matching a query, within the scope."""
         st = t.statement
         if q:
-            tokens = sorted(name_tokens(q))
-            if not tokens:
+            words = sorted(name_tokens(q))
+            if not words:
                 raise InvalidInput(f"search text {q!r} has no searchable words")
-            nt = t.name_token
-            sel = (
-                sa.select(nt.c.entity_id)
-                .where(nt.c.token.in_(tokens), self.scope.clause(nt.c.dataset, nt.c.schema))
-                .group_by(nt.c.entity_id)
-                .having(sa.func.count(sa.distinct(nt.c.token)) == len(tokens))
-            )
+            et = t.entity_text
+            # Every word must start a word of the entity's names ("garc" finds "García").
+            matches = [et.c.text.like(f"% {escape_like(w)}%", escape="\\") for w in words]
+            sel = (sa.select(et.c.entity_id)
+                   .where(self.scope.clause(et.c.dataset, et.c.schema), *matches)
+                   .distinct())
             if schema:
-                sel = sel.where(nt.c.schema.in_(sorted(expand_schemata([schema]))))
+                sel = sel.where(et.c.schema.in_(sorted(expand_schemata([schema]))))
             return sel
         sel = sa.select(st.c.entity_id).where(IS_ENTITY_ROW, self._where).distinct()
         if schema:

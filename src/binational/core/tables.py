@@ -179,16 +179,19 @@ statement = Table(
     sqlite_with_rowid=False,
 )
 
-# Name tokens of entities, for search that does not scan every statement. Written with the
-# statements of name-typed properties; scoped by dataset like everything else.
-name_token = Table(
-    "name_token",
+# The searchable names of an entity, folded to lower-case ASCII words (" jose maria garcia "),
+# one row per entity and write. Search is a word-prefix LIKE over the rows in the reader's
+# scope: accent-insensitive, one row per entity instead of one per word, and cheap to write.
+# Capabilities that need ranked or fuzzy retrieval (screening) keep their own index.
+entity_text = Table(
+    "entity_text",
     metadata,
-    Column("token", key_text(64), primary_key=True),
-    Column("dataset", key_text(64), primary_key=True),
-    Column("entity_id", key_text(255), primary_key=True),
+    Column("dataset", key_text(64), nullable=False),
+    Column("entity_id", key_text(255), nullable=False),
+    Column("text_hash", key_text(16), nullable=False),
     Column("schema", String(64), nullable=False),
-    # Clustered on the key on SQLite: no second copy of every token in a rowid table.
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("dataset", "entity_id", "text_hash"),
     sqlite_with_rowid=False,
 )
 

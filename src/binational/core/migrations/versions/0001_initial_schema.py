@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 10:26:59.338314
+Create Date: 2026-11-29 10:40:50.367641
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ def upgrade() -> None:
     sa.Column('name_es', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_country'))
     )
-    op.create_table('name_token',
-    sa.Column('token', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
+    op.create_table('entity_text',
     sa.Column('dataset', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
     sa.Column('entity_id', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('text_hash', sa.String(length=16).with_variant(sa.String(length=16, collation='C'), 'postgresql'), nullable=False),
     sa.Column('schema', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('token', 'dataset', 'entity_id', name=op.f('pk_name_token')),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('dataset', 'entity_id', 'text_hash', name=op.f('pk_entity_text')),
     sqlite_with_rowid=False
     )
     op.create_table('statement',
@@ -269,7 +270,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_statement_entities', sqlite_where=sa.text("prop = 'id'"), postgresql_where=sa.text("prop = 'id'"))
 
     op.drop_table('statement')
-    op.drop_table('name_token')
+    op.drop_table('entity_text')
     op.drop_table('country')
     with op.batch_alter_table('audit_record', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_record_agency')
