@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -26,8 +27,16 @@ class DatasetInfo:
 
 
 class Catalog:
+    """Datasets and their owners. ``all()`` is read on every policy decision, so it is cached
+    for a few seconds: datasets are only ever added (never moved to another owner), so a stale
+    cache can only leave a brand-new dataset unseen for a moment, never show one wrongly."""
+
+    TTL = 5.0
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: dict[str, DatasetInfo] | None = None
+        self._loaded = 0.0
 
     def add(self, name: str, agency: str, title: str,
             description: str | None = None) -> DatasetInfo:
@@ -47,10 +56,18 @@ class Catalog:
             conn.execute(sa.insert(t.dataset).values(
                 name=name, agency=agency_row["code"], title=title.strip() or name,
                 description=description, created_at=utcnow()))
+        self._cache = None
         return DatasetInfo(name, agency_row["code"], Country(agency_row["country"]),
                            title.strip() or name, description)
 
     def all(self) -> dict[str, DatasetInfo]:
+        now = time.monotonic()
+        if self._cache is None or now - self._loaded > self.TTL:
+            self._cache = self._load()
+            self._loaded = now
+        return self._cache
+
+    def _load(self) -> dict[str, DatasetInfo]:
         q = sa.select(t.dataset, t.agency.c.country).join(
             t.agency, t.agency.c.code == t.dataset.c.agency)
         with self.db.read() as conn:

@@ -42,7 +42,9 @@ class Database:
 
     def _make_engine(self, echo: bool) -> Engine:
         if self.url.get_backend_name() != "sqlite":
-            return sa.create_engine(self.url, echo=echo, pool_pre_ping=True, pool_size=10)
+            # No pre-ping: it costs a round trip on every checkout; connections are recycled
+            # instead, and a dropped one fails its request with a clear database error.
+            return sa.create_engine(self.url, echo=echo, pool_size=10, pool_recycle=1800)
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(self.url, echo=echo, connect_args={"timeout": 30})
