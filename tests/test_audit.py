@@ -88,7 +88,7 @@ def rehash(db: Database, start: int = 0) -> None:
         )
         cols = [
             sa.cast(C[n], sa.Text) if n in ("objects", "detail") else C[n]
-            for n in audit_mod._HASHED
+            for n in audit_mod.HASHED_FIELDS
         ]
         rows = conn.execute(sa.select(*cols).where(C.seq >= start).order_by(C.seq)).all()
         for row in rows:
@@ -211,7 +211,7 @@ def test_deleted_and_renumbered(log: AuditLog, db: Database) -> None:
     with db.write() as conn:
         cols = [
             sa.cast(C[n], sa.Text) if n in ("objects", "detail") else C[n]
-            for n in audit_mod._HASHED
+            for n in audit_mod.HASHED_FIELDS
         ]
         for row in conn.execute(sa.select(*cols, C.prev_hash).where(C.seq >= 4)).all():
             canonical = audit_mod._canonical(*row[:13])

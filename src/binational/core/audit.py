@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +55,7 @@ _LIMITS = {
 # Values taken from request headers: cut to fit rather than lose the audit record.
 _TRUNCATED = frozenset({"client", "request_id"})
 
-_HASHED = (
+HASHED_FIELDS = (
     "seq",
     "ts",
     "actor",
@@ -181,7 +182,7 @@ def canonical_bytes(record: Mapping[str, Any]) -> bytes:
 
     The reference definition; ``_canonical`` builds the same bytes faster from stored text.
     """
-    return _dumps({k: record[k] for k in _HASHED}).encode()
+    return _dumps({k: record[k] for k in HASHED_FIELDS}).encode()
 
 
 _str = json.encoder.encode_basestring  # the JSON string encoder json.dumps itself uses
@@ -439,21 +440,26 @@ class AuditLog:
     def _iter_rows(
         self, conn: Connection, columns: Sequence[Any], batch: int, stop: int | None = None
     ) -> Iterator[Sequence[Any]]:
-        """Rows ordered by seq in keyset-paginated batches (seq must be the first column)."""
-        last: int | None = None  # no lower bound at first: a stray negative seq is seen too
-        while True:
+        """Rows ordered by seq in keyset-paginated batches (seq must be the first column).
+
+        The next batch is fetched on a worker thread while the caller checks this one: the
+        driver waits on the database without the GIL, so reading and hashing overlap."""
+
+        def fetch(last: int | None) -> list[Any]:
             query = sa.select(*columns)
             if last is not None:
                 query = query.where(_seq_col > last)
             if stop is not None:
                 query = query.where(_seq_col < stop)
-            rows = conn.execute(query.order_by(_seq_col).limit(batch)).all()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
-            if len(rows) < batch:
-                return
+            return list(conn.execute(query.order_by(_seq_col).limit(batch)).all())
+
+        # No lower bound at first: a stray negative seq is seen too.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bn-audit-read") as pool:
+            rows = fetch(None)
+            while rows:
+                upcoming = pool.submit(fetch, rows[-1][0]) if len(rows) == batch else None
+                yield from rows
+                rows = upcoming.result() if upcoming is not None else []
 
     def _leaves(self, conn: Connection, tree_size: int, batch: int = 100_000) -> list[bytes]:
         fromhex = bytes.fromhex
@@ -560,7 +566,7 @@ class AuditLog:
         columns = [
             *(
                 sa.cast(c[name], sa.Text) if name in ("objects", "detail") else c[name]
-                for name in _HASHED
+                for name in HASHED_FIELDS
             ),
             c.prev_hash,
             c.record_hash,

@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.table import Table
 
 from binational.core.access import Caller
-from binational.core.audit import AuditEvent, ObjectRef, canonical_bytes
+from binational.core.audit import HASHED_FIELDS, AuditEvent, ObjectRef, canonical_bytes
 from binational.core.errors import NotFound
 from binational.core.identity import Principal, operator
 from binational.core.platform import Platform
@@ -774,21 +774,7 @@ def bench_audit(backends: Backends, backend: str, sizes: Sizes, console: Console
         with timer() as elapsed, plat.db.read() as conn:
             rows = conn.execute(sa.select(*cols).order_by(c.seq)).all()
         read_secs = elapsed()
-        names = (
-            "seq",
-            "ts",
-            "actor",
-            "agency",
-            "country",
-            "action",
-            "objects",
-            "purpose",
-            "case_ref",
-            "outcome",
-            "request_id",
-            "client",
-            "detail",
-        )
+        names = HASHED_FIELDS
         canon: list[tuple[bytes, bytes]] = []
         for row in rows:
             record = dict(zip(names, row[:13], strict=True))

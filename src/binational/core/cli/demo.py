@@ -72,16 +72,18 @@ DEMO_DATASETS = (
     DemoDataset(
         "uif_designated_companies",
         "UIF",
-        "UIF designated companies",
-        "Companies on the UIF list of blocked persons (demo data).",
+        "Designated companies with Mexican ties",
+        "Companies on OFAC's public SDN list whose entries mention Mexico, as kept by UIF "
+        "(public data, for the demo).",
         "ftm",
         "mx_companies.ftm.jsonl",
     ),
     DemoDataset(
         "anam_precursors",
         "ANAM",
-        "ANAM precursor chemical shipments",
-        "Imports of controlled precursor chemicals seen by customs (demo data).",
+        "Controlled precursor chemicals",
+        "Chemicals of the UN 1988 Convention Tables I and II with CAS numbers and HS 2022 "
+        "codes, as kept by customs (public data, for the demo).",
         "csv",
         "precursors.csv",
         "precursors.yml",
