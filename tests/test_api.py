@@ -224,3 +224,17 @@ def test_errors_are_json_not_tracebacks(client: TestClient, world: World) -> Non
                      params={"schema": "Nope"})
     assert res.status_code == 400 and "Nope" in res.json()["error"]["message"]
     assert res.headers["x-request-id"]
+
+
+def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "cdn" not in page.lower() and "/static-offline-docs/swagger-ui-bundle.js" in page
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_entity_shape(client: TestClient, world: World) -> None:
+    res = client.get(f"/entities/{world.ids['fincen_reports'][0]}",
+                     headers=auth(world, "analyst.fincen"))
+    body = res.json()
+    assert body["schema"] == "Person" and "schema_" not in body
+    assert body["caption"].startswith("Fincen Sample 0")

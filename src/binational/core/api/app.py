@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from binational import __version__
 from binational.core.errors import BinationalError
@@ -55,7 +56,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI and ReDoc assets from the package itself: the
+    # platform runs on closed government networks, where a CDN is out of reach.
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="Binational",
         version=__version__,

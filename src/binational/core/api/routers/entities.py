@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import StreamingResponse
 from followthemoney import StatementEntity
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from binational.core.api.deps import CallerDep, PlatformDep
 from binational.core.errors import InvalidInput
@@ -23,7 +23,7 @@ DatasetsParam = Annotated[list[str] | None, Query(alias="dataset", description="
 
 class EntityOut(BaseModel):
     id: str
-    schema_: str
+    schema_: str = Field(alias="schema", description="followthemoney schema")
     caption: str
     properties: dict[str, list[str]]
     datasets: list[str]
@@ -65,7 +65,7 @@ def _limit(platform: Any, limit: int) -> int:
     return limit
 
 
-@router.get("/entities", response_model=SearchOut, response_model_by_alias=False)
+@router.get("/entities", response_model=SearchOut)
 def search(caller: CallerDep, platform: PlatformDep, q: QueryText = None,
            schema: SchemaParam = None, datasets: DatasetsParam = None,
            limit: int = 20, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SearchOut:
@@ -80,7 +80,7 @@ def count(caller: CallerDep, platform: PlatformDep, q: QueryText = None,
     return {"count": platform.access.count(caller, q, schema, datasets)}
 
 
-@router.get("/entities/{entity_id}", response_model=EntityOut, response_model_by_alias=False)
+@router.get("/entities/{entity_id}", response_model=EntityOut)
 def get_entity(entity_id: str, caller: CallerDep, platform: PlatformDep,
                statements: bool = False) -> EntityOut:
     if len(entity_id) > 255:
@@ -107,8 +107,7 @@ def export(caller: CallerDep, platform: PlatformDep, schema: SchemaParam = None,
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-@router.put("/datasets/{dataset}/entities", response_model=EntityOut,
-            response_model_by_alias=False)
+@router.put("/datasets/{dataset}/entities", response_model=EntityOut)
 def put_entity(dataset: str, caller: CallerDep, platform: PlatformDep,
                body: Annotated[dict[str, Any], Body(description="FtM entity")]) -> EntityOut:
     return entity_out(platform, platform.access.put_entity(caller, dataset, body))
