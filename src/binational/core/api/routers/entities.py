@@ -54,7 +54,7 @@ def entity_out(platform: Any, entity: StatementEntity, statements: bool = False)
                   "first_seen": s.first_seen, "last_seen": s.last_seen, "id": s.id}
                  for s in sorted(entity.statements, key=lambda s: (s.prop, s.value))
                  if s.prop != "id"]
-    return EntityOut(id=str(entity.id), schema_=entity.schema.name, caption=entity.caption,
+    return EntityOut(id=str(entity.id), schema=entity.schema.name, caption=entity.caption,
                      properties=entity.properties, datasets=sorted(entity.datasets),
                      sources=sources, statements=stmts)
 
