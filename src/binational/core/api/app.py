@@ -118,6 +118,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     for router in (auth.router, entities.router, datasets.router, grants.router,
                    audit.router):
         app.include_router(router)
+    from binational.core.plugins import load
+
+    for _name, router in load("binational.api"):  # capabilities' routers
+        app.include_router(router)
     return app
 
 

@@ -300,6 +300,18 @@ def seed_demo(platform: Platform, data_dir: Path, source_dir: Path | None = None
         )
         changed = True
 
+    from binational.core.plugins import load
+
+    for name, seed in load("binational.demo"):  # capabilities add their part of the demo
+        try:
+            extra = seed(platform, data_dir)
+        except BinationalError as exc:
+            warnings.append(f"demo part {name} could not be seeded: {exc.message}")
+            continue
+        if extra:
+            changed = True
+            warnings.extend(str(w) for w in extra)
+
     if changed:
         platform.audit.checkpoint()
     _write_users_file(

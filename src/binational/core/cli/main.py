@@ -57,6 +57,17 @@ app.add_typer(demo.demo_app, name="demo")
 app.add_typer(bench_app, name="bench")
 
 
+def _register_plugins() -> None:
+    """Capabilities add their commands through the ``binational.cli`` entry point."""
+    from binational.core.plugins import load
+
+    for _name, register in load("binational.cli"):
+        register(app, bench_app)
+
+
+_register_plugins()
+
+
 def main() -> None:
     app()
 

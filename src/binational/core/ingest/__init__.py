@@ -141,6 +141,10 @@ def register_format(name: str) -> Callable[[F], F]:
 
 
 def get_format(name: str) -> type[Format]:
+    if name not in FORMATS:
+        from binational.core.plugins import load_formats
+
+        load_formats()  # capabilities' formats (e.g. ofac-csv), found through entry points
     try:
         return FORMATS[name]
     except KeyError:
