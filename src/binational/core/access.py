@@ -86,6 +86,21 @@ class Access:
                 objects: Sequence[ObjectRef] = ()) -> None:
         self.audit.append(self._event(caller, action, _outcome(exc), objects, error=exc.message))
 
+    # -- for capabilities: the same audit trail for their own kinds of query ----------------
+
+    def record_results(self, caller: Caller, plan: Plan, action: Action, event: str,
+                       entities: Sequence[StatementEntity], **detail: Any) -> None:
+        """Audit a successful query that returned these records (with access receipts for
+        the ones other agencies own). ``event`` names it, e.g. ``screening.match``."""
+        self.audit.append(self._event(caller, event, "ok", self._refs(plan, entities), **detail),
+                          self._receipts(caller, plan, action, entities))
+
+    def record_failure(self, caller: Caller, event: str, exc: BinationalError,
+                       **detail: Any) -> None:
+        """Audit a query that was refused or malformed."""
+        self.audit.append(self._event(caller, event, _outcome(exc), [], error=exc.message,
+                                      **detail))
+
     # -- reads --------------------------------------------------------------------------------
 
     def get_entity(self, caller: Caller, entity_id: str) -> StatementEntity:
