@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import binational.screening.tables  # noqa: F401  (capability tables are migrated too)
 from binational.core import tables as t
 from binational.core.db import Database, schema_revision
 from binational.core.store import Scope

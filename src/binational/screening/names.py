@@ -1,0 +1,438 @@
+"""Name analysis for screening, tuned for Hispanic (and especially Mexican) names.
+
+Pure functions: a name string goes in, an ``AnalyzedName`` comes out, and two analysed names
+are aligned token by token. Nothing here touches a database.
+
+What the analysis does, in order:
+
+1. Quoted parts are nicknames (``Nemesio OSEGUERA "El Mencho"``): they are taken out of the
+   name and returned separately, to be compared with the other side's aliases.
+2. Organisations lose their legal form (``S.A. DE C.V.``, ``S. DE R.L. DE C.V.``, ``LLC``,
+   ``LTD`` ...): Mexican forms by the patterns below, the rest by rigour's org-type list.
+3. A person's name written ``SURNAMES, Given names`` (the OFAC order) is turned into
+   ``Given names SURNAMES``; without a comma the Hispanic convention is assumed: the last two
+   words are the paternal and maternal surnames (the last word when there are only two).
+4. Every word is folded: accents removed, ``ñ`` to ``n``, casefolded.
+5. Particles (de, del, de la, de los, las, y ...) stay in ``display`` but are left out of the
+   tokens that are matched, so ``María de los Ángeles`` matches ``Maria Angeles``.
+6. Each token gets a Spanish phonetic key (``phonetic_key``; rules documented there), so that
+   the common spelling variants of one pronunciation share a key.
+
+Alignment (``align``) pairs each query token with at most one candidate token, best pairs
+first, whatever the order (so ``OSEGUERA, Nemesio`` and ``Nemesio Oseguera`` align fully), and
+scores the result allowing one of two surnames to be dropped on either side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from normality import normalize
+from rigour.names import remove_org_types
+from rigour.text import jaro_winkler, levenshtein
+
+# Left out of matching, kept for display. Spanish particles, plus the Portuguese, Italian,
+# French, Dutch and German ones that appear in Latin American names, and the Spanish article
+# of nicknames ("El Mencho", "La Tuta").
+PARTICLES = frozenset({
+    "de", "del", "la", "las", "los", "y", "e", "el", "da", "das", "do", "dos", "di", "du",
+    "van", "von", "der", "den", "le", "lo",
+})
+# Words that are never identifying on their own (titles and alias markers).
+NOISE = frozenset({
+    "sr", "sra", "srta", "don", "dona", "lic", "ing", "dr", "dra", "mr", "mrs", "ms",
+    "alias", "aka", "fka", "nka", "jr", "sr.",
+})
+# Org-name words that say what kind of body it is, not which one: kept, but ignored in
+# retrieval keys because they occur in thousands of names.
+ORG_NOISE = frozenset({
+    "sa", "cv", "rl", "sapi", "sab", "sc", "ac", "spr", "ri", "srl", "llc", "inc", "ltd",
+    "co", "corp", "company", "limited", "gmbh", "sl", "sas", "ltda", "plc",
+})
+# Compound given names of devotion (María de los Ángeles, José de Jesús, María del Carmen).
+DEVOTED = frozenset({"maria", "ma", "jose", "juan", "jesus"})
+DEVOTIONAL = frozenset({
+    "angeles", "luz", "jesus", "carmen", "guadalupe", "rosario", "lourdes", "socorro",
+    "pilar", "dolores", "mercedes", "consuelo", "refugio", "soledad", "concepcion",
+    "asuncion", "fatima", "montserrat", "remedios", "lujan", "rocio", "belen", "trinidad",
+})
+QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{1,80})[\"“”«»]|(?<![\w])'([^']{1,80})'(?![\w])")
+BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+WORD = re.compile(r"[a-z0-9]+")
+# Mexican legal forms, matched on casefolded, accent-folded text before rigour's list (which
+# does not know all of them, e.g. S.A.B. DE C.V.). Longest first.
+_SP = r"[\s.]*"
+MX_LEGAL_FORMS = [re.compile(p) for p in (
+    r"\bsociedad an[oó]nima (?:burs[aá]til |promotora de inversi[oó]n )?de capital variable\b",
+    r"\bsociedad de responsabilidad limitada(?: de capital variable)?\b",
+    r"\bsociedad civil\b", r"\basociaci[oó]n civil\b", r"\bsociedad an[oó]nima\b",
+    rf"\bs{_SP}a{_SP}(?:p{_SP}i{_SP}|b{_SP})?de{_SP}c{_SP}v\b\.?",
+    rf"\bs{_SP}de{_SP}r{_SP}l{_SP}(?:de{_SP}c{_SP}v\b\.?|mi\b\.?)?",
+    rf"\bs{_SP}p{_SP}r{_SP}de{_SP}r{_SP}[li]\b\.?",
+    rf"\bs{_SP}a{_SP}s\b\.?", rf"\ba{_SP}c\b\.?", rf"\bs{_SP}c\b\.?", rf"\bs{_SP}a\b\.?",
+)]
+MAX_TOKENS = 24  # a name with more words than this is cut (keeps alignment cheap)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A matchable word: its folded form and its Spanish phonetic key."""
+
+    text: str
+    phonetic: str
+    surname: bool = False
+
+
+@dataclass(frozen=True)
+class AnalyzedName:
+    """A name taken apart for matching. ``tokens`` are in "given names, surnames" order."""
+
+    original: str
+    display: str  # folded, particles kept, given names first
+    tokens: tuple[Token, ...]
+    nicknames: tuple[str, ...] = ()
+    person: bool = True
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(t.text for t in self.tokens)
+
+    @property
+    def surnames(self) -> tuple[str, ...]:
+        return tuple(t.text for t in self.tokens if t.surname)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tokens
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII: accents off, ñ to n, casefolded; punctuation becomes spaces."""
+    return normalize(text, lowercase=True, ascii=True) or ""
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(fold(text))
+
+
+def extract_nicknames(text: str) -> tuple[str, tuple[str, ...]]:
+    """Take quoted parts out of a name: ``('Nemesio OSEGUERA ', ('El Mencho',))``."""
+    found: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        value = (match.group(1) or match.group(2) or "").strip()
+        if value:
+            found.append(value)
+        return " "
+
+    rest = QUOTED.sub(keep, text)
+    return rest, tuple(found)
+
+
+def strip_legal_form(text: str) -> str:
+    """An organisation name without its legal form(s) (the original if nothing else is left)."""
+    low = " ".join(text.casefold().split())
+    out = low
+    for pattern in MX_LEGAL_FORMS:
+        out = pattern.sub(" ", out)
+    out = remove_org_types(out, replacement=" ")
+    out = out.strip(" ,.;-")
+    return out if words(out) else low
+
+
+# -- the Spanish phonetic key -------------------------------------------------------------------
+
+_VOWELS = frozenset("aeiou")
+
+
+def phonetic_key(token: str) -> str:
+    """A key shared by the usual spellings of one Spanish pronunciation (Latin American).
+
+    Input is one folded word (lower-case ASCII). Rules, left to right:
+
+    - ``ch`` is its own sound (kept apart from ``c``/``k``/``s``), written ``C``;
+    - ``ll`` and consonantal ``y`` sound alike (yeísmo): ``ll`` → ``y``; a ``y`` that is not
+      followed by a vowel is the vowel ``i`` (Garay → garai, Ruy → rui);
+    - ``c`` before e/i, ``z`` and ``s`` sound alike (seseo): → ``s``; other ``c``, ``k``, ``q``
+      (with the silent ``u`` of que/qui) → ``k``;
+    - ``g`` before e/i and ``j`` sound alike, and so does ``x`` in Mexican names (Ximena/Jimena,
+      Xavier/Javier, México/Méjico): → ``j``; ``gu`` before e/i is a hard ``g`` (the ``u`` is
+      silent): Oseguera → osegera;
+    - ``h`` is silent (Hernández → ernandes); ``ph`` → ``f``;
+    - ``b`` and ``v`` sound alike (betacismo), and ``w`` is mostly read that way: → ``b``;
+      ``n`` before b/v/p is ``m``;
+    - doubled letters are one (rr, ss, nn, tt ...).
+
+    Vowels are kept (they are stable in Spanish and carry most of the difference between names).
+    Digits are kept as they are.
+    """
+    s = token
+    n = len(s)
+    out: list[str] = []
+    i = 0
+    while i < n:
+        c = s[i]
+        nxt = s[i + 1] if i + 1 < n else ""
+        after = s[i + 2] if i + 2 < n else ""
+        step = 1
+        if c == "c":
+            if nxt == "h":
+                out.append("C")
+                step = 2
+            elif nxt in ("e", "i"):
+                out.append("s")
+            else:
+                out.append("k")
+        elif c == "q":
+            out.append("k")
+            if nxt == "u" and after in ("e", "i"):
+                step = 2
+        elif c == "k":
+            out.append("k")
+        elif c == "g":
+            if nxt == "u" and after in ("e", "i"):
+                out.append("g")
+                step = 2
+            elif nxt in ("e", "i"):
+                out.append("j")
+            else:
+                out.append("g")
+        elif c in ("j", "x"):
+            out.append("j")
+        elif c == "h":
+            pass
+        elif c == "p" and nxt == "h":
+            out.append("f")
+            step = 2
+        elif c == "l" and nxt == "l":
+            out.append("y")
+            step = 2
+        elif c == "y":
+            out.append("y" if nxt in _VOWELS else "i")
+        elif c in ("z", "s"):
+            out.append("s")
+        elif c in ("v", "b", "w"):
+            out.append("b")
+        elif c == "n" and nxt in ("b", "v", "p"):
+            out.append("m")
+        else:
+            out.append(c)
+        i += step
+    key: list[str] = []
+    for ch in out:
+        if not key or key[-1] != ch:
+            key.append(ch)
+    return "".join(key)
+
+
+def skeleton(phonetic: str) -> str:
+    """The consonants of a phonetic key (a coarse retrieval key for one-letter typos in
+    vowels: Osegura and Oseguera share ``sgr``)."""
+    return "".join(ch for ch in phonetic if ch not in _VOWELS)
+
+
+# -- analysis -----------------------------------------------------------------------------------
+
+
+def _tokens(words_: list[str], surname_flags: list[bool]) -> tuple[Token, ...]:
+    out: list[Token] = []
+    for word, flag in zip(words_, surname_flags, strict=True):
+        if word in PARTICLES or word in NOISE:
+            continue
+        out.append(Token(word, phonetic_key(word), flag))
+    return tuple(out[:MAX_TOKENS])
+
+
+@lru_cache(maxsize=65536)
+def analyze(name: str, person: bool = True) -> AnalyzedName:
+    """Analyse one name (see the module doc). Never raises; an unusable name has no tokens."""
+    text, nicknames = extract_nicknames(name)
+    text = BRACKETED.sub(" ", text)
+    if not person:
+        text = strip_legal_form(text)
+        ws = words(text)
+        flags = [False] * len(ws)
+        display = " ".join(ws)
+        return AnalyzedName(name, display, _tokens(ws, flags), nicknames, person=False)
+    if text.count(",") >= 1:
+        surnames_part, _, given_part = text.partition(",")
+        given = words(given_part)
+        surnames = words(surnames_part)
+        if not _significant(given) or not _significant(surnames):
+            ws = given + surnames
+            flags = _hispanic_flags(ws)
+        else:
+            ws = given + surnames
+            flags = [False] * len(given) + [True] * len(surnames)
+    else:
+        ws = words(text)
+        flags = _hispanic_flags(ws)
+    display = " ".join(ws)
+    return AnalyzedName(name, display, _tokens(ws, flags), nicknames, person=True)
+
+
+def _significant(ws: list[str]) -> bool:
+    return any(w not in PARTICLES and w not in NOISE for w in ws)
+
+
+def _hispanic_flags(ws: list[str]) -> list[bool]:
+    """Which words are surnames when the order is "given names, paternal, maternal": the
+    last two significant words (the last one if there are only two; none if only one).
+    A particle just before a surname belongs to it (de la Cruz)."""
+    significant = [i for i, w in enumerate(ws) if w not in PARTICLES and w not in NOISE]
+    # "María de los Ángeles", "José de Jesús": the devotional tail is a given name.
+    tails = {i for n, i in enumerate(significant[1:], 1)
+             if ws[i] in DEVOTIONAL and ws[significant[n - 1]] in DEVOTED
+             and i - significant[n - 1] > 1}
+    significant = [i for i in significant if i not in tails]
+    if len(significant) <= 1:
+        return [False] * len(ws)
+    count = 2 if len(significant) >= 3 else 1
+    first = significant[-count]
+    return [i >= first for i in range(len(ws))]
+
+
+def analyze_parts(given: list[str], surnames: list[str]) -> AnalyzedName:
+    """A person's name from its parts (firstName/secondName and fatherName/motherName)."""
+    g = [w for part in given for w in words(part)]
+    s = [w for part in surnames for w in words(part)]
+    ws = g + s
+    flags = [False] * len(g) + [True] * len(s)
+    original = " ".join([*given, *surnames])
+    return AnalyzedName(original, " ".join(ws), _tokens(ws, flags), (), person=True)
+
+
+# -- comparison ---------------------------------------------------------------------------------
+
+TOKEN_MIN = 0.84  # below this a token pair is no match at all
+PHONETIC_EQUAL = 0.95
+INITIAL = 0.6
+DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
+DROPPED_GIVEN = 0.5  # a second given name missing when the first one matched (José María)
+UNMATCHED = 1.0
+
+
+def token_similarity(a: Token, b: Token) -> float:
+    """1.0 for the same folded word, 0.95 for the same Spanish phonetic key, else the best of
+    Jaro-Winkler on the words and on the keys (and a Levenshtein allowance of one edit on keys
+    of five letters or more), cut to 0 below ``TOKEN_MIN``. An initial matches its name at 0.6.
+    """
+    if a.text == b.text:
+        return 1.0
+    if a.phonetic == b.phonetic:
+        return PHONETIC_EQUAL
+    if len(a.text) == 1 or len(b.text) == 1:
+        return INITIAL if a.text[0] == b.text[0] else 0.0
+    if a.text.isdigit() or b.text.isdigit():
+        return 0.0
+    sim = max(jaro_winkler(a.text, b.text), jaro_winkler(a.phonetic, b.phonetic) - 0.02)
+    if min(len(a.phonetic), len(b.phonetic)) >= 5 and levenshtein(a.phonetic, b.phonetic) <= 1:
+        sim = max(sim, 0.9)
+    sim = min(sim, 0.94)  # never as good as a phonetic-key match
+    return sim if sim >= TOKEN_MIN else 0.0
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How two names line up: the token pairs, what was left over, and the similarity."""
+
+    similarity: float
+    pairs: tuple[tuple[str, str, float], ...]
+    query_left: tuple[str, ...]
+    candidate_left: tuple[str, ...]
+    dropped_surnames: tuple[str, ...]
+
+    def describe(self) -> str:
+        parts = [f"{q}~{c}" if q != c else q for q, c, _ in self.pairs]
+        text = " ".join(parts) or "nothing"
+        if self.dropped_surnames:
+            text += f" (surname dropped: {', '.join(self.dropped_surnames)})"
+        if self.query_left:
+            text += f" (query only: {', '.join(self.query_left)})"
+        if self.candidate_left:
+            text += f" (candidate only: {', '.join(self.candidate_left)})"
+        return text
+
+
+def align(query: AnalyzedName, candidate: AnalyzedName) -> Alignment:
+    """Pair tokens best-first (order-insensitive) and score the name match in [0, 1].
+
+    similarity = sum(pair similarities) / (pairs + cost of unmatched tokens), where an
+    unmatched token costs 1, except a person's surname when the other surname on that side
+    matched (0.25: one of two surnames is often dropped), and a given name when another given
+    name on that side matched (0.5: compound given names are often shortened).
+    """
+    qt, ct = query.tokens, candidate.tokens
+    if not qt or not ct:
+        return Alignment(0.0, (), tuple(t.text for t in qt), tuple(t.text for t in ct), ())
+    scored: list[tuple[float, int, int]] = []
+    for i, a in enumerate(qt):
+        for j, b in enumerate(ct):
+            sim = token_similarity(a, b)
+            if sim > 0:
+                scored.append((sim, i, j))
+    scored.sort(key=lambda x: (-x[0], x[1], x[2]))
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    pairs: list[tuple[int, int, float]] = []
+    for sim, i, j in scored:
+        if i in used_q or j in used_c:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        pairs.append((i, j, sim))
+    if not pairs:
+        return Alignment(0.0, (), tuple(t.text for t in qt), tuple(t.text for t in ct), ())
+    dropped: list[str] = []
+    left_q: list[str] = []
+    left_c: list[str] = []
+    cost = 0.0
+    for tokens, used, left in ((qt, used_q, left_q), (ct, used_c, left_c)):
+        person = query.person and candidate.person
+        surname_hit = any(t.surname for k, t in enumerate(tokens) if k in used)
+        given_hit = any(not t.surname for k, t in enumerate(tokens) if k in used)
+        unmatched = [t for k, t in enumerate(tokens) if k not in used]
+        surname_allowance = 1
+        for tok in unmatched:
+            if person and tok.surname and surname_hit and surname_allowance:
+                cost += DROPPED_SURNAME
+                surname_allowance -= 1
+                dropped.append(tok.text)
+            elif person and not tok.surname and given_hit:
+                cost += DROPPED_GIVEN
+                left.append(tok.text)
+            else:
+                cost += UNMATCHED
+                left.append(tok.text)
+    total = sum(p[2] for p in pairs)
+    similarity = total / (len(pairs) + cost)
+    ordered = sorted(pairs, key=lambda p: p[0])
+    return Alignment(
+        round(similarity, 4),
+        tuple((qt[i].text, ct[j].text, round(s, 3)) for i, j, s in ordered),
+        tuple(left_q), tuple(left_c), tuple(dropped))
+
+
+def same_tokens(a: AnalyzedName, b: AnalyzedName) -> bool:
+    """The two names are the same words (folded, particles ignored), in any order."""
+    return bool(a.tokens) and sorted(a.texts) == sorted(b.texts)
+
+
+def index_keys(name: AnalyzedName) -> set[str]:
+    """Retrieval keys of a name: folded tokens, ``p:`` phonetic keys, ``s:`` consonant
+    skeletons (tokens of five letters or more)."""
+    keys: set[str] = set()
+    for tok in name.tokens:
+        if len(tok.text) < 2 and not tok.text.isdigit():
+            continue
+        if not name.person and tok.text in ORG_NOISE:
+            continue
+        keys.add(tok.text[:60])
+        keys.add(f"p:{tok.phonetic[:60]}")
+        if len(tok.text) >= 5 and not tok.text.isdigit():
+            skel = skeleton(tok.phonetic)
+            if len(skel) >= 3:
+                keys.add(f"s:{skel[:60]}")
+    return keys
