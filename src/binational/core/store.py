@@ -8,6 +8,7 @@ export of a view is filtered by the same rule that ``policy.check`` applies to a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -150,6 +151,15 @@ class StoreWriter:
         self._rows: list[tuple[Any, ...]] = []
         self._texts: list[tuple[str, str, str, str, str]] = []
         self._signature = self.namespace.signature
+        # (entity_id, key) of every statement and name-text row written, when a caller that
+        # replaces the dataset's contents needs to know what this writer did not write.
+        self.written: set[tuple[str, str]] | None = None
+        self.written_texts: set[tuple[str, str]] | None = None
+
+    def track(self) -> None:
+        """Remember the keys of everything written from now on (see ``written``)."""
+        self.written = set()
+        self.written_texts = set()
 
     def sign(self, entity_id: str) -> str:
         """Sign an id into this dataset's namespace (kept as is when already signed by it).
@@ -186,6 +196,8 @@ class StoreWriter:
             text = f" {' '.join(sorted(words))} "
             digest = hashlib.sha1(text.encode()).hexdigest()[:16]  # noqa: S324 - a key, not security
             self._texts.append((self.dataset, entity_id, digest, schema, text))
+            if self.written_texts is not None:
+                self.written_texts.add((entity_id, digest))
         self.stats.entities += 1
         if len(self._rows) >= BATCH:
             self._flush_behind()
@@ -194,6 +206,8 @@ class StoreWriter:
     def _add(self, entity_id: str, schema: str, prop: str, prop_type: str, value: str,
              lang: str | None) -> None:
         key = Statement.make_key(self.dataset, entity_id, prop, value, False, lang=lang)
+        if self.written is not None and key is not None:
+            self.written.add((entity_id, key))
         self._rows.append((entity_id, self.dataset, key, schema, prop, prop_type, value, lang,
                            self.origin, self._now, self._now))
 
@@ -240,6 +254,18 @@ class StoreWriter:
         self._rows, self._texts = [], []
         if rows or texts:
             self._write(rows, texts)
+
+    def abandon(self) -> None:
+        """Stop after a failure: wait for a batch in flight (ignoring its outcome) so that the
+        caller's rollback never races a write on the same connection; drop the buffers."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            with contextlib.suppress(Exception):  # the failure being handled matters more
+                pending.result()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        self._rows, self._texts = [], []
 
     def delete_entity(self, entity_id: str) -> int:
         """Delete every statement of an entity in this dataset; returns how many."""

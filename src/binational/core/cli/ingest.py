@@ -45,6 +45,7 @@ def run_ingest(
     strict: bool = False,
     max_errors: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    replace: bool = False,
 ) -> IngestReport:
     """Ingest as the local operator and record the outcome in the audit log.
 
@@ -59,6 +60,8 @@ def run_ingest(
     except NotFound:
         agency = country = None  # ingest() refuses it below, with its own message
     detail: dict[str, Any] = {"dataset": dataset, "format": fmt, "file": str(path)}
+    if replace:
+        detail["replace"] = True
     objects = [ObjectRef(dataset, dataset, agency, country)]
     try:
         report = ingest(
@@ -72,6 +75,7 @@ def run_ingest(
             progress=progress,
             strict=strict,
             max_errors=max_errors,
+            replace=replace,
         )
     except IngestAborted as exc:
         audit_operator(
@@ -117,6 +121,11 @@ def run_ingest(
             "statements_seen": report.statements_seen,
             "errors": report.error_count,
             "warnings": len(report.warnings),
+            **(
+                {"added": report.added, "changed": report.changed, "removed": report.removed}
+                if replace
+                else {}
+            ),
         },
     )
     return report
@@ -139,7 +148,9 @@ def ingest_command(
     fmt: Annotated[
         str, typer.Argument(metavar="FORMAT", help="File format, e.g. ftm (JSON lines) or csv.")
     ],
-    path: Annotated[Path, typer.Argument(help="The file to load.")],
+    path: Annotated[
+        Path, typer.Argument(help="The file to load (a folder for formats that read several).")
+    ],
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset to load into.")],
     mapping: Annotated[
         Path | None,
@@ -156,6 +167,14 @@ def ingest_command(
         int | None,
         typer.Option("--max-errors", min=0, help="Load nothing if more than N rows are bad."),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="the file is the complete new version of the dataset: remove what it no "
+            "longer lists",
+        ),
+    ] = False,
 ) -> None:
     """Load a file into a dataset, all or nothing: bad rows are skipped and listed.
 
@@ -196,6 +215,7 @@ def ingest_command(
                 strict=strict,
                 max_errors=max_errors,
                 progress=progress,
+                replace=replace,
             )
         except IngestAborted as exc:
             bar.stop()
@@ -207,6 +227,10 @@ def ingest_command(
     say(f"  entities:             {report.entities:,} (from {report.records:,} records)")
     say(f"  new statements:       {report.statements_new:,}")
     say(f"  unchanged statements: {report.statements_seen:,}")
+    if report.replace:
+        say(f"  entities added:       {report.added:,}")
+        say(f"  entities changed:     {report.changed:,}")
+        say(f"  entities removed:     {report.removed:,}")
     say(f"  warnings:             {len(report.warnings):,}")
     say(f"  row errors:           {report.error_count:,}")
     if report.error_count:

@@ -20,6 +20,14 @@ so that repeats are not noted as warnings.
 ``ingest()`` owns everything else: the dataset check, size limit, one write transaction for the
 whole file, schema conflicts (within the file and against what is stored), the strict and
 ``max_errors`` policies, the ``ingest_run`` record and the report.
+
+With ``replace=True`` the file is the complete new version of the dataset (a sanctions list
+published anew): in the same transaction, whatever of the dataset the run did not write is
+deleted, and the report counts the entities ``added``, ``changed`` and ``removed``. A file
+that fails leaves the previous version in service, since nothing commits.
+
+A format whose input is a folder of files (OFAC's ``sdn.csv`` with ``alt.csv``...) sets
+``directories = True``; ``ingest()`` then accepts a folder path, sized and hashed as a whole.
 """
 
 from __future__ import annotations
@@ -68,6 +76,8 @@ MAX_RUN_ERRORS = 1_000  # errors kept in the ingest_run row
 MAX_KEPT = 10_000  # errors (and warnings) kept in memory for the report
 ID_MAX = 255  # width of statement.entity_id
 SNIFF_BYTES = 64 * 1024
+DIFF_EXAMPLES = 100  # entity ids listed per kind of change in ``report.diff``
+DELETE_CHUNK = 5_000  # stale rows per executemany DELETE of a replace
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ class Format(ABC):
     name: ClassVar[str] = ""
     fragments: ClassVar[bool] = False
     """True when rows normally repeat entity ids (mappings): repeats merge without a warning."""
+    directories: ClassVar[bool] = False
+    """True when the format also reads a folder of files (given as the path)."""
 
     def __init__(self) -> None:
         self.bytes_read = 0
@@ -214,6 +226,16 @@ class IngestReport:
     statements_seen: int = 0
     """Statements already stored (a re-ingest of the same file changes nothing)."""
     error_count: int = 0
+    replace: bool = False
+    """The run replaced the dataset's contents; only then are the three counts below set."""
+    added: int = 0
+    """Entities the dataset did not hold before."""
+    changed: int = 0
+    """Entities held before whose statements (or schema) differ now."""
+    removed: int = 0
+    """Entities held before that the file no longer lists (deleted)."""
+    diff: dict[str, list[str]] = field(default_factory=dict)
+    """Up to ``DIFF_EXAMPLES`` sorted entity ids each for "added", "changed" and "removed"."""
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowWarning] = field(default_factory=list)
     started_at: datetime | None = None
@@ -239,6 +261,11 @@ class IngestReport:
             "statements_new": self.statements_new,
             "statements_seen": self.statements_seen,
             "error_count": self.error_count,
+            "replace": self.replace,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "diff": self.diff,
             "errors": [str(e) for e in self.errors],
             "warnings": [str(w) for w in self.warnings],
             "started_at": self.started_at.isoformat() if self.started_at else None,
@@ -246,10 +273,15 @@ class IngestReport:
         }
 
     def summary(self) -> str:
+        versus = (
+            f" (replaced: {self.added} added, {self.changed} changed, {self.removed} removed)"
+            if self.replace
+            else ""
+        )
         return (
             f"{self.source}: {self.status}: {self.entities} entities from {self.records} "
-            f"records, {self.statements_new} new statements, {self.statements_seen} unchanged, "
-            f"{self.error_count} bad rows, {len(self.warnings)} warnings"
+            f"records{versus}, {self.statements_new} new statements, {self.statements_seen} "
+            f"unchanged, {self.error_count} bad rows, {len(self.warnings)} warnings"
         )
 
 
@@ -273,7 +305,9 @@ class _Run:
         strict: bool,
         max_errors: int | None,
         progress: Callable[[int, int], None] | None,
+        replace: bool = False,
     ) -> None:
+        self.replace = replace
         self.fmt = fmt
         self.writer = writer
         self.report = report
@@ -380,8 +414,8 @@ class _Run:
 
     def load_stored(self, ids: set[str]) -> None:
         """Schemata already stored for these ids, so that conflicts with them are row errors."""
-        if not ids:
-            return
+        if not ids or self.replace:
+            return  # a replace supersedes what is stored: its schemata do not conflict
         st = t.statement
         q = sa.select(st.c.entity_id, st.c.schema).where(
             st.c.dataset == self.writer.dataset,
@@ -399,6 +433,89 @@ class _Run:
                 continue  # stored data is already inconsistent; keep the first reading
 
 
+def _stored_entities(conn: Connection, dataset: str) -> dict[str, str]:
+    """Entity id -> schema of what the dataset holds (its 'id' rows), before a replace."""
+    st = t.statement
+    q = sa.select(st.c.entity_id, st.c.schema).where(st.c.dataset == dataset, st.c.prop == BASE_ID)
+    return {entity_id: schema for entity_id, schema in conn.execute(q)}
+
+
+def _replace_rest(run: _Run, before: dict[str, str]) -> None:
+    """Finish a replace: delete what the run did not write, count and list the differences.
+
+    The writer knows the (entity_id, key) of every statement and name-text row it wrote; the
+    dataset's rows outside that set are the previous version's leftovers. A written statement
+    whose row carries this run's ``origin`` was inserted now (insert-ignore keeps the origin of
+    a row that was already there), so its entity changed even if nothing was deleted from it.
+    """
+    writer, report = run.writer, run.report
+    conn = writer.conn  # waits for any batch in flight; flush() has run
+    written, texts = writer.written or set(), writer.written_texts or set()
+    now = {sid: seen.schema for sid, seen in run.seen.items() if seen.written}
+    if not now:
+        # An empty (or all-bad) file would wipe the list: surely not a new version of it.
+        raise InvalidInput(
+            f"{run.path}: no entities were read, so the file cannot replace dataset "
+            f"{writer.dataset!r}; nothing was changed"
+        )
+    st, et = t.statement, t.entity_text
+    stale: list[tuple[str, str]] = []
+    touched: set[str] = set()
+    q = sa.select(st.c.entity_id, st.c.id, st.c.origin).where(st.c.dataset == writer.dataset)
+    for entity_id, key, origin in conn.execute(q):
+        if (entity_id, key) not in written:
+            stale.append((entity_id, key))
+            touched.add(entity_id)
+        elif origin == writer.origin and entity_id in before:
+            touched.add(entity_id)
+    # One primary-key lookup per stale row, bound parameters run as executemany: a
+    # "(entity_id, id) IN (...)" list is not an index range on SQLite and scans the table.
+    st_del = sa.delete(st).where(
+        st.c.entity_id == sa.bindparam("e"), st.c.dataset == writer.dataset,
+        st.c.id == sa.bindparam("k"),
+    )
+    for chunk in _chunks(stale):
+        conn.execute(st_del, [{"e": e, "k": k} for e, k in chunk])
+    q = sa.select(et.c.entity_id, et.c.text_hash).where(et.c.dataset == writer.dataset)
+    stale_texts: list[tuple[str, str]] = []
+    for row in conn.execute(q):
+        pair = (str(row[0]), str(row[1]))
+        if pair not in texts:
+            stale_texts.append(pair)
+    et_del = sa.delete(et).where(
+        et.c.dataset == writer.dataset, et.c.entity_id == sa.bindparam("e"),
+        et.c.text_hash == sa.bindparam("h"),
+    )
+    for chunk in _chunks(stale_texts):
+        conn.execute(et_del, [{"e": e, "h": h} for e, h in chunk])
+    # Statement keys do not include the schema: an Organization that the new version calls a
+    # Company keeps its rows, which are relabelled here.
+    for entity_id, schema in now.items():
+        if entity_id in before and before[entity_id] != schema:
+            touched.add(entity_id)
+            for table in (st, et):
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c.dataset == writer.dataset, table.c.entity_id == entity_id)
+                    .values(schema=schema)
+                )
+    added = sorted(now.keys() - before.keys())
+    removed = sorted(before.keys() - now.keys())
+    changed = sorted(touched & before.keys() & now.keys())
+    report.added, report.changed, report.removed = len(added), len(changed), len(removed)
+    report.diff = {
+        "added": added[:DIFF_EXAMPLES],
+        "changed": changed[:DIFF_EXAMPLES],
+        "removed": removed[:DIFF_EXAMPLES],
+    }
+    writer.stats.deleted += len(stale)
+
+
+def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(rows), DELETE_CHUNK):
+        yield rows[start : start + DELETE_CHUNK]
+
+
 def _check_dataset(db: Database, dataset: str) -> None:
     with db.read() as conn:
         found = conn.execute(sa.select(t.dataset.c.name).where(t.dataset.c.name == dataset)).first()
@@ -406,12 +523,19 @@ def _check_dataset(db: Database, dataset: str) -> None:
         raise NotFound(f"dataset {dataset!r} does not exist; create it before ingesting")
 
 
-def _check_file(path: Path, max_bytes: int) -> int:
+def _files(path: Path) -> list[Path]:
+    """The file itself, or the regular files directly in a folder (for ``directories``)."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file())
+    return [path]
+
+
+def _check_file(path: Path, max_bytes: int, directories: bool = False) -> int:
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
-    if not path.is_file():
+    if not path.is_file() and not (directories and path.is_dir()):
         raise InvalidInput(f"{path}: not a file")
-    size = path.stat().st_size
+    size = sum(p.stat().st_size for p in _files(path))
     if size == 0:
         raise InvalidInput(f"{path}: the file is empty")
     if size > max_bytes:
@@ -423,10 +547,15 @@ def _check_file(path: Path, max_bytes: int) -> int:
 
 
 def _sha256(path: Path) -> str:
+    """Of the file; of a folder, of its files' names and contents in name order."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    folder = path.is_dir()
+    for file in _files(path):
+        if folder:
+            digest.update(file.name.encode() + b"\x00")
+        with file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -467,6 +596,7 @@ def ingest(
     progress: Callable[[int, int], None] | None = None,
     strict: bool = False,
     max_errors: int | None = None,
+    replace: bool = False,
 ) -> IngestReport:
     """Read ``path`` with format ``fmt_name`` into ``dataset``, all or nothing.
 
@@ -474,6 +604,11 @@ def ingest(
     ``max_errors`` (more than that many) aborts with ``IngestAborted``. Whole-file problems
     raise ``InvalidInput`` (``TooLarge`` above ``options["max_bytes"]``). Either way a failed
     run leaves no statements behind and is recorded in ``ingest_run`` with status "failed".
+
+    ``replace``: the file is the complete new version of the dataset; what it no longer lists
+    is deleted in the same transaction (``report.added/changed/removed``). A skipped bad row
+    drops its entity from the new version like any unlisted one: pair ``replace`` with
+    ``strict`` or ``max_errors`` where that matters. A file without any entity is refused.
     """
     opts = dict(options or {})
     fmt_cls = get_format(fmt_name)
@@ -492,16 +627,26 @@ def ingest(
     fmt = fmt_cls()
     items: Iterator[Item] | None = None
     try:
-        size = _check_file(path, max_bytes)
+        size = _check_file(path, max_bytes, fmt_cls.directories)
         report.source_sha256 = _sha256(path)
         items = fmt.records(path, opts)
         # Formats check the whole file (mapping, header, encoding) before their first item:
         # pulling it here raises those problems before the write transaction starts.
         first = next(items, None)
+        report.replace = replace
         with db.write() as conn:
             writer = store.writer(conn, dataset, origin=f"ingest:{report.run_id}")
-            run = _Run(fmt, writer, report, path, size, strict, max_errors, progress)
-            run.run(_chain(first, items))
+            before = _stored_entities(conn, dataset) if replace else {}
+            if replace:
+                writer.track()
+            run = _Run(fmt, writer, report, path, size, strict, max_errors, progress, replace)
+            try:
+                run.run(_chain(first, items))
+                if replace:
+                    _replace_rest(run, before)
+            except BaseException:
+                writer.abandon()  # no batch may still be writing when the rollback runs
+                raise
             report.statements_new = writer.stats.statements_new
             report.statements_seen = writer.stats.statements_seen
             report.status = "ok-with-errors" if report.error_count else "ok"
@@ -512,6 +657,8 @@ def ingest(
         report.finished_at = utcnow()
         report.entities = report.records = 0
         report.statements_new = report.statements_seen = 0
+        report.added = report.changed = report.removed = 0
+        report.diff = {}
         if items is not None and hasattr(items, "close"):
             items.close()
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -533,6 +680,10 @@ def ingest(
         entities=report.entities,
         statements_new=report.statements_new,
         errors=report.error_count,
+        replace=replace,
+        added=report.added,
+        changed=report.changed,
+        removed=report.removed,
     )
     return report
 

@@ -59,8 +59,13 @@ async def ingest_upload(
     mapping: Annotated[UploadFile | None, File(description="YAML mapping for csv")] = None,
     encoding: Annotated[str, Form()] = "utf-8",
     strict: Annotated[bool, Form()] = False,
+    replace: Annotated[bool, Form(description="the file is the complete new version of the "
+                                  "dataset: remove what it no longer lists")] = False,
 ) -> dict[str, Any]:
-    """Load a file into one of the caller's own agency's datasets (all or nothing)."""
+    """Load a file into one of the caller's own agency's datasets (all or nothing).
+
+    With ``replace`` the answer's ``added``, ``changed`` and ``removed`` count the entities
+    that differ from the previous version (``diff`` lists up to 100 ids of each)."""
     _require_own_dataset(platform, caller, dataset)
     from binational.core.ingest import ingest
 
@@ -74,7 +79,8 @@ async def ingest_upload(
                 (folder / "mapping").mkdir()
                 options["mapping"] = await _spool(mapping, 1024 * 1024, folder / "mapping")
             report = ingest(platform.db, platform.store, format, path, dataset,
-                            actor=caller.principal.username, options=options, strict=strict)
+                            actor=caller.principal.username, options=options, strict=strict,
+                            replace=replace)
         except BinationalError as exc:
             _audit_ingest(platform, caller, dataset, "invalid", error=exc.message)
             raise
