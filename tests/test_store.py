@@ -116,3 +116,7 @@ def test_escape_like_leaves_no_wildcards(word: str) -> None:
     escaped = escape_like(word)
     stripped = escaped.replace("\\\\", "").replace("\\%", "").replace("\\_", "")
     assert "%" not in stripped and "_" not in stripped
+
+
+def test_name_tokens_fold_after_transliteration() -> None:
+    assert name_tokens("0𝓐 ÁLVAREZ") == {"0a", "alvarez"}

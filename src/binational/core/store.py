@@ -105,7 +105,8 @@ def schema_in(schema: str, schemata: frozenset[str]) -> bool:
 
 
 def name_tokens(value: str) -> set[str]:
-    text = normalize(value, lowercase=True, ascii=True)
+    # Lower-case again after transliteration: "𝓐" becomes "A" only in the ASCII step.
+    text = (normalize(value, lowercase=True, ascii=True) or "").lower()
     if not text:
         return set()
     return {tok[:MAX_TOKEN] for tok in text.split() if len(tok) > 1 or tok.isdigit()}
