@@ -39,6 +39,8 @@ from rigour.text import jaro_winkler, levenshtein
 PARTICLES = frozenset({
     "de", "del", "la", "las", "los", "y", "e", "el", "da", "das", "do", "dos", "di", "du",
     "van", "von", "der", "den", "le", "lo",
+    # Arabic article and filiation, frequent on the same lists ("AL-AULAQI", "BIN LADEN").
+    "al", "bin", "ibn", "bint",
 })
 # Words that are never identifying on their own (titles and alias markers).
 NOISE = frozenset({
@@ -49,7 +51,9 @@ NOISE = frozenset({
 # retrieval keys because they occur in thousands of names.
 ORG_NOISE = frozenset({
     "sa", "cv", "rl", "sapi", "sab", "sc", "ac", "spr", "ri", "srl", "llc", "inc", "ltd",
-    "co", "corp", "company", "limited", "gmbh", "sl", "sas", "ltda", "plc",
+    "co", "corp", "company", "limited", "gmbh", "sl", "sas", "ltda", "plc", "jsc", "pjsc",
+    "ojsc", "oao", "zao", "ooo", "llp", "lp", "bv", "nv", "ag", "spa", "cia", "compania",
+    "sociedad", "pvt", "private", "fze", "fzco", "fzc",
 })
 # Compound given names of devotion (María de los Ángeles, José de Jesús, María del Carmen).
 DEVOTED = frozenset({"maria", "ma", "jose", "juan", "jesus"})
@@ -310,7 +314,8 @@ TOKEN_MIN = 0.84  # below this a token pair is no match at all
 PHONETIC_EQUAL = 0.95
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
-DROPPED_GIVEN = 0.5  # a second given name missing when the first one matched (José María)
+DROPPED_GIVEN = 0.35  # a second given name missing when another one matched (José María)
+ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
 UNMATCHED = 1.0
 
 
@@ -361,8 +366,9 @@ def align(query: AnalyzedName, candidate: AnalyzedName) -> Alignment:
 
     similarity = sum(pair similarities) / (pairs + cost of unmatched tokens), where an
     unmatched token costs 1, except a person's surname when the other surname on that side
-    matched (0.25: one of two surnames is often dropped), and a given name when another given
-    name on that side matched (0.5: compound given names are often shortened).
+    matched (0.25: one of two surnames is often dropped), a given name when another given
+    name on that side matched (0.35: compound given names are often shortened), and a generic
+    word of an organisation's name (0.2: company, limited, co).
     """
     qt, ct = query.tokens, candidate.tokens
     if not qt or not ct:
@@ -402,6 +408,9 @@ def align(query: AnalyzedName, candidate: AnalyzedName) -> Alignment:
                 dropped.append(tok.text)
             elif person and not tok.surname and given_hit:
                 cost += DROPPED_GIVEN
+                left.append(tok.text)
+            elif not person and tok.text in ORG_NOISE:
+                cost += ORG_WORD
                 left.append(tok.text)
             else:
                 cost += UNMATCHED
