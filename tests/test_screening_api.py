@@ -157,3 +157,26 @@ def test_cli_screen_and_batch(world: World, tmp_path: Path, db_url: str) -> None
     assert "Nemesio" not in json.dumps(batch[0]["detail"])  # no copy of the customer file
     res = runner.invoke(app, ["--database-url", db_url, "screen", "--input", str(names)])
     assert res.exit_code == 2 and "--output" in res.output
+
+
+def test_a_new_list_version_is_indexed_on_ingest(world: World, tmp_path: Path) -> None:
+    from binational.core.ingest import ingest
+
+    platform = world.platform
+    share_with(world, Country.MX)
+    path = tmp_path / "list.jsonl"
+    path.write_text(json.dumps({"id": "x-1", "schema": "Person",
+                                "properties": {"name": ["Ximena Villalobos Juárez"]}}) + "\n"
+                    + json.dumps({"id": "x-1-s", "schema": "Sanction",
+                                  "properties": {"entity": ["x-1"], "program": ["TEST"]}})
+                    + "\n", encoding="utf-8")
+    ingest(platform.db, platform.store, "ftm", path, "ofac_list", actor="test")
+    caller = world.principal("analyst.uif")
+    from binational.core.access import Caller
+    from binational.core.policy import QueryContext
+    from binational.screening import Query
+
+    found = Screener(platform).screen(
+        Caller(caller, QueryContext(Purpose.SANCTIONS_SCREENING, "T-1")),
+        Query(name="Jimena Villalobos", schema="Person"))
+    assert found and found[0].caption == "Ximena Villalobos Juárez"

@@ -7,7 +7,9 @@ A capability package declares in ``pyproject.toml``:
 - ``binational.cli``: a ``register(app, bench_app)`` function adding its commands;
 - ``binational.api``: a FastAPI ``APIRouter``;
 - ``binational.demo``: a ``seed(platform, data_dir) -> list[str]`` function that adds its part
-  of the demo and returns warnings.
+  of the demo and returns warnings;
+- ``binational.ingested``: a ``hook(db, dataset, format)`` run after a dataset was loaded, to
+  refresh what the capability derives from it.
 
 A plug-in that fails to load is reported on the log and left out; the core keeps working.
 """
@@ -22,7 +24,8 @@ from typing import Any
 from binational.core.logs import get_logger
 
 log = get_logger("binational.plugins")
-GROUPS = ("binational.formats", "binational.cli", "binational.api", "binational.demo")
+GROUPS = ("binational.formats", "binational.cli", "binational.api", "binational.demo",
+          "binational.ingested")
 
 
 @cache

@@ -105,7 +105,7 @@ def schema_in(schema: str, schemata: frozenset[str]) -> bool:
 
 
 def name_tokens(value: str) -> set[str]:
-    # Lower-case again after transliteration: "𝓐" becomes "A" only in the ASCII step.
+    # Lower-case again after transliteration: a script capital becomes "A" only in ASCII.
     text = (normalize(value, lowercase=True, ascii=True) or "").lower()
     if not text:
         return set()

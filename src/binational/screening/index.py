@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from binational.core import tables as t
 from binational.core.db import Database
-from binational.core.store import Scope
+from binational.core.store import IS_ENTITY_ROW, Scope
 from binational.screening.matching import (
     FULL_NAME_PROPS,
     GIVEN_PROPS,
@@ -222,3 +222,23 @@ def indexed_datasets(db: Database) -> list[str]:
     tbl = screening_key
     with db.read() as conn:
         return sorted(r[0] for r in conn.execute(sa.select(tbl.c.dataset).distinct()))
+
+
+# Formats whose datasets are designation lists by construction.
+LIST_FORMATS = frozenset({"ofac-csv", "ofac-cons", "un-xml"})
+
+
+def holds_designations(db: Database, dataset: str) -> bool:
+    """Whether a dataset carries Sanction entities (e.g. an OpenSanctions export)."""
+    st = t.statement
+    q = sa.select(st.c.entity_id).where(
+        st.c.dataset == dataset, st.c.schema == "Sanction", IS_ENTITY_ROW).limit(1)
+    with db.read() as conn:
+        return conn.execute(q).first() is not None
+
+
+def after_ingest(db: Database, dataset: str, fmt: str) -> None:
+    """Entry point ``binational.ingested``: keep a list's candidate index in step with it,
+    so a new list version is screened as soon as it has landed."""
+    if fmt in LIST_FORMATS or dataset in indexed_datasets(db) or holds_designations(db, dataset):
+        rebuild(db, dataset)

@@ -685,7 +685,23 @@ def ingest(
         changed=report.changed,
         removed=report.removed,
     )
+    _after_ingest(db, dataset, fmt_name, report)
     return report
+
+
+def _after_ingest(db: Database, dataset: str, fmt_name: str, report: IngestReport) -> None:
+    """Let capabilities refresh what they derive from a dataset (e.g. screening's candidate
+    index), through the ``binational.ingested`` entry point: ``hook(db, dataset, format)``.
+    The data has landed by now, so a failing hook is reported, never raised."""
+    from binational.core.plugins import load
+
+    for name, hook in load("binational.ingested"):
+        try:
+            hook(db, dataset, fmt_name)
+        except Exception as exc:
+            log.error("after-ingest hook failed", hook=name, dataset=dataset, error=str(exc))
+            report.warnings.append(RowWarning(0, f"{name} could not refresh after this ingest: "
+                                                 f"{exc}", str(report.source)))
 
 
 def _chain(first: Item | None, rest: Iterator[Item]) -> Iterator[Item]:
