@@ -204,9 +204,9 @@ class Sizes:
                        mx_recombined=40, companies=10, brute_queries=2, full_entries=300,
                        latency_queries=40, batch_names=1_000, batch_probe=1_000, candidates=50,
                        quick=True)
-        return cls(alias_queries=4_000, hispanic_people=1_100, febrl=3_000, mx_common=2_000,
-                   mx_recombined=2_000, companies=len(COMPANIES), brute_queries=100,
-                   full_entries=0, latency_queries=2_000, batch_names=100_000,
+        return cls(alias_queries=2_500, hispanic_people=1_100, febrl=2_000, mx_common=1_500,
+                   mx_recombined=1_500, companies=len(COMPANIES), brute_queries=60,
+                   full_entries=0, latency_queries=1_000, batch_names=100_000,
                    batch_probe=10_000, candidates=50, quick=False)
 
 
@@ -931,16 +931,18 @@ def bench_speed(tmp: Path, data_dir: Path, qs: QuerySet, sizes: Sizes,
         gc.collect()
         matched = screened = 0
         extrapolated = False
-        # A batch far slower than the target is stopped after ``batch_probe`` names and
-        # extrapolated (linear: every name is screened on its own), to bound the run time.
+        # A batch far slower than the target is stopped after ``batch_probe`` names (or once
+        # it has used its whole time budget) and extrapolated, linearly: every name is
+        # screened on its own. This bounds the run time of a slow build.
         budget = TARGETS["batch_100k_s"] * sizes.batch_names / 100_000 * BATCH_SLACK
         start = time.perf_counter()
         for found in screener.screen_many(caller, names, threshold=DEFAULT_THRESHOLD, limit=1):
             screened += 1
             matched += bool(found and found[0].match)
-            if screened % 1_000 == 0 and screened >= sizes.batch_probe < len(names):
-                projected = (time.perf_counter() - start) * len(names) / screened
-                if projected > budget:
+            if screened % 1_000 == 0 and screened < len(names):
+                elapsed = time.perf_counter() - start
+                projected = elapsed * len(names) / screened
+                if projected > budget and (screened >= sizes.batch_probe or elapsed > budget):
                     extrapolated = True
                     break
         batch_secs = time.perf_counter() - start
@@ -1120,10 +1122,15 @@ def run_screening(
             results["quality"] = bench_quality(plat, caller, entries, qs, sizes, console)
         finally:
             plat.close()
+        _write(out, {**results, "partial": True})  # a long run keeps what it has measured
         results["speed"] = bench_speed(tmp, data_dir, qs, sizes, console)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["checks"] = checks(results)
     print_report(results, console)
+    _write(out, results)
+    return results
+
+
+def _write(out: Path | None, results: dict[str, Any]) -> None:
     if out is not None:
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return results
