@@ -43,6 +43,7 @@ STATEMENT_COLUMNS = ("entity_id", "dataset", "id", "schema", "prop", "prop_type"
 TEXT_COLUMNS = ("dataset", "entity_id", "text_hash", "schema", "text")
 # A literal, not a bound parameter, so that planners can use the partial index on it.
 IS_ENTITY_ROW = sa.text("statement.prop = 'id'")
+IS_REFERENCE = sa.text("statement.prop_type = 'entity'")
 
 
 @dataclass(frozen=True)

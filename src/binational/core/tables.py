@@ -176,6 +176,11 @@ statement = Table(
     # index maintenance on ingest.
     Index("ix_statement_entities", "dataset", "schema", "entity_id",
           sqlite_where=text("prop = 'id'"), postgresql_where=text("prop = 'id'")),
+    # Who points at an entity (a Sanction at its target, an Ownership at its owner): the
+    # reverse look-up of references, over the entity-typed values only.
+    Index("ix_statement_references", "value", "dataset",
+          sqlite_where=text("prop_type = 'entity'"),
+          postgresql_where=text("prop_type = 'entity'")),
     sqlite_with_rowid=False,
 )
 

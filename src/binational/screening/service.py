@@ -18,7 +18,7 @@ from binational.core.access import Caller
 from binational.core.errors import BinationalError, InvalidInput
 from binational.core.platform import Platform
 from binational.core.policy import Plan
-from binational.core.store import Scope, expand_schemata
+from binational.core.store import IS_REFERENCE, Scope, expand_schemata
 from binational.core.vocab import Action
 from binational.screening import index
 from binational.screening.matching import DEFAULT_THRESHOLD, Match, Query, make_match, rank
@@ -129,7 +129,7 @@ class Screener:
         st = t.statement
         sanction_schemata = sorted(expand_schemata(["Sanction"]))
         q = (sa.select(st.c.entity_id, st.c.value)
-             .where(st.c.prop == "entity", st.c.schema.in_(sanction_schemata),
+             .where(IS_REFERENCE, st.c.prop == "entity", st.c.schema.in_(sanction_schemata),
                     st.c.value.in_([m.id for m in matches]),
                     scope.clause(st.c.dataset, st.c.schema)))
         with self.platform.db.read() as conn:
