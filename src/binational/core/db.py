@@ -188,11 +188,13 @@ def migrate(db: Database) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     from alembic import command
 
-    command.upgrade(alembic_config(db), "head")
+    # "heads": each capability has its own branch of migrations off the core chain.
+    command.upgrade(alembic_config(db), "heads")
 
 
-def schema_revision(db: Database) -> str | None:
+def schema_revision(db: Database) -> tuple[str, ...]:
+    """The applied migration heads (one per branch; empty before the first migration)."""
     from alembic.runtime.migration import MigrationContext
 
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))

@@ -9,7 +9,10 @@ A capability package declares in ``pyproject.toml``:
 - ``binational.demo``: a ``seed(platform, data_dir) -> list[str]`` function that adds its part
   of the demo and returns warnings;
 - ``binational.ingested``: a ``hook(db, dataset, format)`` run after a dataset was loaded, to
-  refresh what the capability derives from it.
+  refresh what the capability derives from it;
+- ``binational.tables``: the module declaring the capability's tables on the core metadata
+  (its migrations live in ``core/migrations/versions`` on their own branch off the core chain,
+  labelled with the capability's name, so capabilities never conflict on revision order).
 
 A plug-in that fails to load is reported on the log and left out; the core keeps working.
 """
@@ -25,7 +28,7 @@ from binational.core.logs import get_logger
 
 log = get_logger("binational.plugins")
 GROUPS = ("binational.formats", "binational.cli", "binational.api", "binational.demo",
-          "binational.ingested")
+          "binational.ingested", "binational.tables")
 
 
 @cache
@@ -49,4 +52,11 @@ def load(group: str) -> Iterator[tuple[str, Any]]:
 def load_formats() -> None:
     """Import every format plug-in once (registering its formats)."""
     for _name, _obj in load("binational.formats"):
+        pass
+
+
+@cache
+def load_tables() -> None:
+    """Import every capability's table declarations (for autogenerate and schema checks)."""
+    for _name, _obj in load("binational.tables"):
         pass

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from binational.core.plugins import load_tables
 from binational.core.tables import metadata
+
+load_tables()  # capability tables, for autogenerate
 
 config = context.config
 db = config.attributes.get("binational_db")
