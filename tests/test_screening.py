@@ -22,7 +22,7 @@ from binational.screening import DEFAULT_THRESHOLD, Feature, Match, Query, Scree
 from binational.screening.index import entity_keys, query_keys
 from binational.screening.matching import make_match
 from binational.screening.names import align, analyze, phonetic_key, strip_legal_form
-from binational.screening.service import _designation
+from binational.screening.compiled import Designation
 from binational.screening.tables import screening_key
 from tests.world import PASSWORD, in_days
 
@@ -238,7 +238,9 @@ def test_every_feature_is_explained() -> None:
     listing = StatementEntity.from_data(dataset, sanction("s-1", "ofac-17674", "SDNTK",
                                                           "OFAC").to_dict())
     match = make_match(Query("Nemesio Oseguera"), entity, DEFAULT_THRESHOLD)
-    match.sanctions.append(_designation(listing))
+    match.sanctions.append(Designation(
+        str(listing.id), "uif_list", tuple(listing.get("program")), tuple(listing.get("authority")),
+        tuple(listing.get("listingDate"))).as_dict())
     out = match.explanation()
     assert out["datasets"] == ["uif_list"] and match.caption == entity.caption
     assert out["match"] is True and out["id"] == "ofac-17674"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from followthemoney import EntityProxy, StatementEntity, model
@@ -22,6 +22,17 @@ from binational.core.identity import Principal
 from binational.core.policy import Plan, Policy, Privilege, QueryContext
 from binational.core.store import Store
 from binational.core.vocab import Action
+
+
+class Disclosed(Protocol):
+    """A record a query returned, as the audit trail names it: an entity, or a capability's
+    lighter stand-in for one (its id and the datasets it came from)."""
+
+    @property
+    def id(self) -> str | None: ...
+
+    @property
+    def datasets(self) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ class Access:
                           request_id=caller.request_id, client=caller.client, detail=detail)
 
     def _receipts(self, caller: Caller, plan: Plan, action: Action,
-                  entities: Sequence[StatementEntity]) -> list[Receipt]:
+                  entities: Sequence[Disclosed]) -> list[Receipt]:
         p = caller.principal
         out: list[Receipt] = []
         for entity in entities:
@@ -79,7 +90,7 @@ class Access:
                     case_ref=caller.context.case_ref))
         return out
 
-    def _refs(self, plan: Plan, entities: Sequence[StatementEntity]) -> list[ObjectRef]:
+    def _refs(self, plan: Plan, entities: Sequence[Disclosed]) -> list[ObjectRef]:
         return [plan.object_ref(e.id, ds) for e in entities if e.id for ds in sorted(e.datasets)]
 
     def _denied(self, caller: Caller, action: str, exc: BinationalError,
@@ -89,7 +100,7 @@ class Access:
     # -- for capabilities: the same audit trail for their own kinds of query ----------------
 
     def record_results(self, caller: Caller, plan: Plan, action: Action, event: str,
-                       entities: Sequence[StatementEntity], **detail: Any) -> None:
+                       entities: Sequence[Disclosed], **detail: Any) -> None:
         """Audit a successful query that returned these records (with access receipts for
         the ones other agencies own). ``event`` names it, e.g. ``screening.match``."""
         self.audit.append(self._event(caller, event, "ok", self._refs(plan, entities), **detail),

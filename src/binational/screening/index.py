@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from functools import cache
 
 import sqlalchemy as sa
 from followthemoney import model
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from binational.core import tables as t
 from binational.core.db import Database
-from binational.core.store import IS_ENTITY_ROW, Scope
+from binational.core.store import IS_ENTITY_ROW
 from binational.screening.matching import (
     FULL_NAME_PROPS,
     GIVEN_PROPS,
@@ -37,7 +39,7 @@ from binational.screening.matching import (
     normalize_identifier,
 )
 from binational.screening.names import analyze, index_keys
-from binational.screening.tables import screening_key
+from binational.screening.tables import screening_key, screening_list
 
 INDEXED_SCHEMATA = ("LegalEntity", "Vessel", "Airplane")
 NAME_PROPS = (*FULL_NAME_PROPS, *WEAK_NAME_PROPS, *GIVEN_PROPS, *SURNAME_PROPS)
@@ -117,12 +119,13 @@ def query_keys(query: Query) -> set[str]:
     return {k[:MAX_KEY] for k in keys if k.split(":")[-1] not in STOPWORDS}
 
 
-def compatible_schemata(schema_name: str) -> list[str]:
+@cache
+def compatible_schemata(schema_name: str) -> tuple[str, ...]:
     """Indexed schemata a query of this schema may match (ancestors and descendants)."""
     schema = model.get(schema_name)
     assert schema is not None
-    return sorted(s.name for s in model.schemata.values()
-                  if indexed(s) and (s.is_a(schema) or schema.is_a(s)))
+    return tuple(sorted(s.name for s in model.schemata.values()
+                        if indexed(s) and (s.is_a(schema) or schema.is_a(s))))
 
 
 def _statement_rows(conn: Connection, dataset: str) -> Iterator[tuple[str, str, str, str]]:
@@ -180,10 +183,26 @@ def rebuild(db: Database, dataset: str) -> int:
                 db.bulk_insert_ignore(conn, tbl, ("dataset", "key", "entity_id", "schema"), rows)
                 rows = []
         db.bulk_insert_ignore(conn, tbl, ("dataset", "key", "entity_id", "schema"), rows)
+        _bump_generation(conn, dataset, entities)
+    from binational.screening import compiled  # (compiled reads this module's constants)
+
+    compiled.forget(db, dataset)
     return entities
 
 
-def _weight(key: str, postings: int) -> int:
+def _bump_generation(conn: Connection, dataset: str, entities: int) -> None:
+    """One more generation of the list: processes holding it in memory reload it."""
+    tbl = screening_list
+    now = datetime.now(UTC)
+    done = conn.execute(sa.update(tbl).where(tbl.c.dataset == dataset).values(
+        generation=tbl.c.generation + 1, entities=entities, built_at=now)).rowcount
+    if not done:
+        conn.execute(sa.insert(tbl).values(dataset=dataset, generation=1, entities=entities,
+                                           built_at=now))
+
+
+def weight(key: str, postings: int) -> int:
+    """A key's retrieval weight: identifiers outrank names; rarer keys weigh more."""
     if key.startswith("i:"):
         return ID_WEIGHT
     rarity = 1.0 + math.log2(MAX_POSTINGS / max(1, postings))
@@ -191,37 +210,12 @@ def _weight(key: str, postings: int) -> int:
     return max(1, round(TOKEN_WEIGHT * rarity * factor))
 
 
-def candidates(db: Database, scope: Scope, query: Query, limit: int = 50) -> list[str]:
-    """Ids of the entities in scope that share the most (weighted) keys with the query."""
-    keys = sorted(query_keys(query))
-    if not keys or scope.empty or limit <= 0:
-        return []
-    tbl = screening_key
-    where = sa.and_(scope.clause(tbl.c.dataset, tbl.c.schema),
-                    tbl.c.schema.in_(compatible_schemata(query.schema)))
-    counts_q = (sa.select(tbl.c.key, sa.func.count()).where(tbl.c.key.in_(keys), where)
-                .group_by(tbl.c.key))
-    with db.read() as conn:
-        counts = {r[0]: int(r[1]) for r in conn.execute(counts_q)}
-        if not counts:
-            return []
-        usable = {k: n for k, n in counts.items() if n <= MAX_POSTINGS or k.startswith("i:")}
-        if not usable:  # only very common keys: use the two rarest rather than nothing
-            usable = dict(sorted(counts.items(), key=lambda kv: kv[1])[:2])
-        weights = {k: _weight(k, n) for k, n in usable.items()}
-        score = sa.func.sum(sa.case(weights, value=tbl.c.key, else_=0))
-        q = (sa.select(tbl.c.entity_id, score.label("hits"))
-             .where(tbl.c.key.in_(sorted(usable)), where)
-             .group_by(tbl.c.entity_id)
-             .order_by(sa.desc("hits"), tbl.c.entity_id)
-             .limit(limit))
-        return [r[0] for r in conn.execute(q)]
-
-
 def indexed_datasets(db: Database) -> list[str]:
-    tbl = screening_key
+    tbl = screening_list
     with db.read() as conn:
-        return sorted(r[0] for r in conn.execute(sa.select(tbl.c.dataset).distinct()))
+        listed = {r[0] for r in conn.execute(sa.select(tbl.c.dataset))}
+        keyed = {r[0] for r in conn.execute(sa.select(screening_key.c.dataset).distinct())}
+    return sorted(listed | keyed)
 
 
 # Formats whose datasets are designation lists by construction.

@@ -31,12 +31,15 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import cache
+from typing import Any, Protocol
 
-from followthemoney import EntityProxy, StatementEntity, model, registry
+from followthemoney import StatementEntity, model, registry
+from followthemoney.schema import Schema
 from stdnum.mx import curp as mx_curp
 from stdnum.mx import rfc as mx_rfc
 
+from binational.core.access import Disclosed
 from binational.core.errors import InvalidInput
 from binational.screening.names import AnalyzedName, align, analyze, analyze_parts, same_tokens
 
@@ -241,8 +244,8 @@ class Match:
     features: list[Feature]
     sanctions: list[dict[str, Any]] = field(default_factory=list)
     names: dict[str, Any] = field(default_factory=dict)
-    # The Sanction entities behind ``sanctions`` (audited as disclosed with the match).
-    sanction_entities: list[StatementEntity] = field(default_factory=list, repr=False)
+    # The Sanction records behind ``sanctions`` (audited as disclosed with the match).
+    sanction_entities: list[Disclosed] = field(default_factory=list, repr=False)
 
     @property
     def id(self) -> str:
@@ -274,7 +277,24 @@ class Scored:
     names: dict[str, Any]
 
 
-def _values(entity: EntityProxy, props: Iterable[str]) -> list[str]:
+class Candidate(Protocol):
+    """What scoring reads of a candidate: an ``EntityProxy``, or a list's in-memory profile
+    (``screening.compiled.Profile``)."""
+
+    @property
+    def schema(self) -> Schema: ...
+
+    def get(self, prop: str, quiet: bool = False) -> list[str]: ...
+
+
+@cache
+def identifier_props(schema: Schema) -> tuple[str, ...]:
+    """The identifier properties of a schema that identify the entity itself."""
+    return tuple(name for name, prop in schema.properties.items()
+                 if prop.type == registry.identifier and name not in NOT_IDENTITY)
+
+
+def _values(entity: Candidate, props: Iterable[str]) -> list[str]:
     out: list[str] = []
     for prop in props:
         if prop in entity.schema.properties:
@@ -282,7 +302,7 @@ def _values(entity: EntityProxy, props: Iterable[str]) -> list[str]:
     return out
 
 
-def _candidate_names(entity: EntityProxy, person: bool
+def _candidate_names(entity: Candidate, person: bool
                      ) -> tuple[list[tuple[str, AnalyzedName]], list[AnalyzedName]]:
     """Full names (fuzzy-matched, with the property they came from) and weak names
     (matched only when equal)."""
@@ -294,7 +314,7 @@ def _candidate_names(entity: EntityProxy, person: bool
         given = _values(entity, GIVEN_PROPS)
         surnames = _values(entity, SURNAME_PROPS)
         if given and surnames:
-            full.append(("name", analyze_parts(given, surnames)))
+            full.append(("name", analyze_parts(tuple(given), tuple(surnames))))
     weak = [analyze(v, person) for v in _values(entity, WEAK_NAME_PROPS)]
     return [(p, n) for p, n in full if not n.empty], [n for n in weak if not n.empty]
 
@@ -307,7 +327,7 @@ def _dates_agree(a: str, b: str) -> float:
     return 1.0 if len(a) >= 10 and len(b) >= 10 else 0.5
 
 
-def explain(query: Query, candidate: EntityProxy) -> Scored:
+def explain(query: Query, candidate: Candidate) -> Scored:
     """``score`` with the names that aligned (for ``Match.explanation``)."""
     features: list[Feature] = []
     q_schema = model.get(query.schema)
@@ -355,12 +375,11 @@ def explain(query: Query, candidate: EntityProxy) -> Scored:
 
     # -- identifiers
     c_ids: dict[str, str] = {}
-    for prop, ptype in candidate.schema.properties.items():
-        if ptype.type == registry.identifier and prop not in NOT_IDENTITY:
-            for value in candidate.get(prop, quiet=True):
-                norm = normalize_identifier(value)
-                if len(norm) >= 4:
-                    c_ids.setdefault(norm, prop)
+    for prop in identifier_props(candidate.schema):
+        for value in candidate.get(prop, quiet=True):
+            norm = normalize_identifier(value)
+            if len(norm) >= 4:
+                c_ids.setdefault(norm, prop)
     shared = [i for i in query.identifiers if i in c_ids and len(i) >= 5]
     if shared:
         kinds = ", ".join(f"{identifier_kind(i) or c_ids[i]} {i}" for i in shared)
@@ -368,7 +387,8 @@ def explain(query: Query, candidate: EntityProxy) -> Scored:
                                 f"same identifier: {kinds}"))
     else:
         q_curps = {i for i in query.identifiers if identifier_kind(i) == "CURP"}
-        c_curps = {i for i in c_ids if identifier_kind(i) == "CURP"}
+        # (validating the candidate's identifiers is the dear part: only when it can matter)
+        c_curps = {i for i in c_ids if identifier_kind(i) == "CURP"} if q_curps else set()
         if q_curps and c_curps:
             features.append(Feature("identifier_mismatch", WEIGHTS["identifier_mismatch"], 1.0,
                                     f"different CURPs: {', '.join(sorted(q_curps))} vs "
@@ -415,7 +435,7 @@ def explain(query: Query, candidate: EntityProxy) -> Scored:
     return Scored(round(min(1.0, max(0.0, total)), 4), features, names)
 
 
-def score(query: Query, candidate: EntityProxy) -> tuple[float, list[Feature]]:
+def score(query: Query, candidate: Candidate) -> tuple[float, list[Feature]]:
     """The match score of a candidate for a query in [0, 1], and the features that fired."""
     scored = explain(query, candidate)
     return scored.score, scored.features

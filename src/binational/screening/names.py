@@ -249,7 +249,7 @@ def _tokens(words_: list[str], surname_flags: list[bool]) -> tuple[Token, ...]:
     return tuple(out[:MAX_TOKENS])
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def analyze(name: str, person: bool = True) -> AnalyzedName:
     """Analyse one name (see the module doc). Never raises; an unusable name has no tokens."""
     text, nicknames = extract_nicknames(name)
@@ -298,7 +298,8 @@ def _hispanic_flags(ws: list[str]) -> list[bool]:
     return [i >= first for i in range(len(ws))]
 
 
-def analyze_parts(given: list[str], surnames: list[str]) -> AnalyzedName:
+@lru_cache(maxsize=65536)
+def analyze_parts(given: tuple[str, ...], surnames: tuple[str, ...]) -> AnalyzedName:
     """A person's name from its parts (firstName/secondName and fatherName/motherName)."""
     g = [w for part in given for w in words(part)]
     s = [w for part in surnames for w in words(part)]
@@ -320,20 +321,27 @@ UNMATCHED = 1.0
 
 
 def token_similarity(a: Token, b: Token) -> float:
+    """The similarity of two tokens (see ``_similarity``)."""
+    return _similarity(a.text, a.phonetic, b.text, b.phonetic)
+
+
+# The phonetic key is a function of the text, so caching on the four strings is exact.
+@lru_cache(maxsize=262144)
+def _similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
     """1.0 for the same folded word, 0.95 for the same Spanish phonetic key, else the best of
     Jaro-Winkler on the words and on the keys (and a Levenshtein allowance of one edit on keys
     of five letters or more), cut to 0 below ``TOKEN_MIN``. An initial matches its name at 0.6.
     """
-    if a.text == b.text:
+    if a_text == b_text:
         return 1.0
-    if a.phonetic == b.phonetic:
+    if a_phon == b_phon:
         return PHONETIC_EQUAL
-    if len(a.text) == 1 or len(b.text) == 1:
-        return INITIAL if a.text[0] == b.text[0] else 0.0
-    if a.text.isdigit() or b.text.isdigit():
+    if len(a_text) == 1 or len(b_text) == 1:
+        return INITIAL if a_text[0] == b_text[0] else 0.0
+    if a_text.isdigit() or b_text.isdigit():
         return 0.0
-    sim = max(jaro_winkler(a.text, b.text), jaro_winkler(a.phonetic, b.phonetic) - 0.02)
-    if min(len(a.phonetic), len(b.phonetic)) >= 5 and levenshtein(a.phonetic, b.phonetic) <= 1:
+    sim = max(jaro_winkler(a_text, b_text), jaro_winkler(a_phon, b_phon) - 0.02)
+    if min(len(a_phon), len(b_phon)) >= 5 and levenshtein(a_phon, b_phon) <= 1:
         sim = max(sim, 0.9)
     sim = min(sim, 0.94)  # never as good as a phonetic-key match
     return sim if sim >= TOKEN_MIN else 0.0

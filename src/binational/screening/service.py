@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-from followthemoney import StatementEntity
-
-from binational.core import tables as t
-from binational.core.access import Caller
+from binational.core.access import Caller, Disclosed
 from binational.core.errors import BinationalError, InvalidInput
 from binational.core.platform import Platform
 from binational.core.policy import Plan
-from binational.core.store import IS_REFERENCE, Scope, expand_schemata
+from binational.core.store import Scope
 from binational.core.vocab import Action
-from binational.screening import index
-from binational.screening.matching import DEFAULT_THRESHOLD, Match, Query, make_match, rank
+from binational.screening import compiled, index
+from binational.screening.matching import (
+    DEFAULT_THRESHOLD,
+    Match,
+    Query,
+    Scored,
+    explain,
+    rank,
+)
 
 CANDIDATES = 50
 DEFAULT_CUTOFF = 0.5  # results scoring below this are not returned at all
@@ -48,7 +51,25 @@ class Screener:
 
     def candidates(self, scope: Scope, query: Query, limit: int = CANDIDATES) -> list[str]:
         """Ids of the likeliest entities for a query, within a scope (no scoring)."""
-        return index.candidates(self.platform.db, scope, query, limit)
+        return [profile.id for _, profile in self._retrieve(scope, query, limit)]
+
+    def _retrieve(self, scope: Scope, query: Query, limit: int
+                  ) -> list[tuple[int, compiled.Profile]]:
+        """The entities in scope sharing the most (weighted) keys with the query, from the
+        in-memory lists, as ``(hits, profile)``, best first (ties by id)."""
+        if scope.empty or limit <= 0:
+            return []
+        keys = index.query_keys(query)
+        if not keys:
+            return []
+        compatible = index.compatible_schemata(query.schema)
+        found: list[tuple[int, compiled.Profile]] = []
+        for lst in compiled.lists_in(self.platform.db, scope.datasets):
+            allowed = lst.allowed(scope.datasets[lst.dataset], compatible)
+            found.extend((hits, lst.profiles[pos]) for hits, pos in
+                         lst.search(keys, allowed, limit))
+        found.sort(key=lambda hit: (-hit[0], hit[1].id))
+        return found[:limit]
 
     # -- screening ----------------------------------------------------------------------------
 
@@ -92,7 +113,7 @@ class Screener:
     def _batch(self, caller: Caller, plan: Plan, queries: Iterable[Query],
                datasets: Sequence[str] | None, threshold: float, limit: int, cutoff: float,
                detail: dict[str, Any]) -> Iterator[list[Match]]:
-        seen: dict[str, StatementEntity] = {}
+        seen: dict[str, Disclosed] = {}
         count = matches = results = 0
         complete = False
         try:
@@ -114,51 +135,36 @@ class Screener:
     def _screen(self, plan: Plan, query: Query, datasets: Sequence[str] | None,
                 threshold: float, limit: int, cutoff: float) -> list[Match]:
         scope = plan.scope.restrict(datasets)
-        ids = self.candidates(scope, query, max(CANDIDATES, limit * 3))
-        view = self.platform.store.view(scope)
-        scored = [make_match(query, entity, threshold) for entity in view.get_entities(ids)]
         floor = min(cutoff, threshold)
-        kept = rank([m for m in scored if m.score >= floor])[:limit]
-        self._attach_sanctions(scope, kept)
-        return kept
-
-    def _attach_sanctions(self, scope: Scope, matches: list[Match]) -> None:
-        """The designations (Sanction entities pointing at each match) the reader may see."""
-        if not matches:
-            return
-        st = t.statement
-        sanction_schemata = sorted(expand_schemata(["Sanction"]))
-        q = (sa.select(st.c.entity_id, st.c.value)
-             .where(IS_REFERENCE, st.c.prop == "entity", st.c.schema.in_(sanction_schemata),
-                    st.c.value.in_([m.id for m in matches]),
-                    scope.clause(st.c.dataset, st.c.schema)))
-        with self.platform.db.read() as conn:
-            pointers = [(r[0], r[1]) for r in conn.execute(q)]
-        if not pointers:
-            return
+        scored: list[tuple[Scored, compiled.Profile]] = []
+        for _, profile in self._retrieve(scope, query, max(CANDIDATES, limit * 3)):
+            result = explain(query, profile)
+            if result.score >= floor:
+                scored.append((result, profile))
+        scored.sort(key=lambda item: (-item[0].score, item[1].id))
+        top = scored[:limit]
+        if not top:
+            return []
+        # Only what is returned is read from the store, again through the reader's scope.
         view = self.platform.store.view(scope)
-        sanctions = {e.id: e for e in view.get_entities(sorted({p[0] for p in pointers}))}
-        for match in matches:
-            for sanction_id, target in sorted(pointers):
-                entity = sanctions.get(sanction_id)
-                if target != match.id or entity is None:
-                    continue
-                match.sanctions.append(_designation(entity))
-                match.sanction_entities.append(entity)
+        entities = {e.id: e for e in view.get_entities([p.id for _, p in top])}
+        kept: list[Match] = []
+        for result, profile in top:
+            entity = entities.get(profile.id)
+            if entity is None:
+                continue
+            match = Match(entity, result.score, result.score >= threshold, result.features,
+                          names=result.names)
+            for designation in profile.designations:  # same list, hence same scope
+                match.sanctions.append(designation.as_dict())
+                match.sanction_entities.append(designation)
+            kept.append(match)
+        return rank(kept)
 
 
-def _designation(entity: StatementEntity) -> dict[str, Any]:
-    """A Sanction entity as a match shows it: FtM-style lists of values."""
-    return {"id": entity.id,
-            "program": sorted(entity.get("program", quiet=True)),
-            "authority": sorted(entity.get("authority", quiet=True)),
-            "listing_date": sorted(entity.get("listingDate", quiet=True)),
-            "datasets": sorted(entity.datasets)}
-
-
-def _disclosed(matches: Sequence[Match]) -> list[StatementEntity]:
+def _disclosed(matches: Sequence[Match]) -> list[Disclosed]:
     """Every record a result discloses: the matched entities and their designations."""
-    out: list[StatementEntity] = []
+    out: list[Disclosed] = []
     for match in matches:
         out.append(match.entity)
         out.extend(match.sanction_entities)
