@@ -53,7 +53,7 @@ class Translator:
         self.lang = lang if lang in LANGUAGES else DEFAULT
         self.extra = extra or {}
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:
         text = CATALOGUES[self.lang].get(key)
         if text is None and key in self.extra:
             text = self.extra[key][LANGUAGES.index(self.lang)]

@@ -370,9 +370,13 @@ def _error_response(request: Request, exc: Exception) -> Response:
     rid = getattr(request.state, "request_id", None)
     wants_json = request.url.path.endswith(".json")
     detail: str | None = None
-    if isinstance(exc, Redirect):
+    if isinstance(exc, Redirect) and not wants_json:
         return page.redirect(exc.url)
-    if isinstance(exc, WebError):
+    if isinstance(exc, Redirect):  # a script asked: say why instead of sending it a page
+        signing_in = exc.url.startswith(page.url("/sign-in"))
+        status = 401 if signing_in else 400
+        message = page.t("signin.expired" if signing_in else "error.purpose")
+    elif isinstance(exc, WebError):
         status, message = exc.status, page.t(exc.key, **exc.values)
     elif isinstance(exc, PurposeRequired):
         if wants_json:
