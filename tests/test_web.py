@@ -187,8 +187,8 @@ def test_sign_in_needs_the_one_time_code_and_sets_safe_cookies(client: TestClien
         follow_redirects=False)
     assert good.status_code == 303
     assert good.headers["location"].startswith("/app/context")
-    cookie = [h for h in good.headers.get_list("set-cookie")
-              if h.startswith("binational_session=")][0]
+    cookie = next(h for h in good.headers.get_list("set-cookie")
+              if h.startswith("binational_session="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
     # Data pages ask for the purpose and case reference first, then go where the user was going.
     r = client.get("/app/search?q=garcia", follow_redirects=False)
