@@ -109,8 +109,9 @@ def neighbourhood(platform: Platform, caller: Caller, entity: StatementEntity) -
                         hood.edges.append((head, tail, edge_label))
             others = [fetched[v] for end in ends for v in end
                       if v != entity.id and v in fetched]
+            direction = "out" if entity.id in ends[0] else "in"
             for other in others:
-                hood.links.append(Link("in", edge_label, other, via=src))
+                hood.links.append(Link(direction, edge_label, other, via=src))
             continue
         hood.links.append(Link("in", text, src))
         hood.nodes[src_id] = src

@@ -12,6 +12,8 @@
           container: box,
           elements: elements,
           wheelSensitivity: 0.3,
+          maxZoom: 2.5,
+          minZoom: 0.2,
           style: [
             { selector: "node", style: {
               "label": "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 120,
@@ -31,6 +33,7 @@
           layout: { name: elements.nodes.length > 2 ? "cose" : "grid", animate: false,
                     padding: 30, nodeRepulsion: 8000 }
         });
+        if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }
         cy.on("tap", "node", function (event) {
           var url = event.target.data("url");
           if (url && !event.target.data("center")) window.location.assign(url);
