@@ -375,7 +375,7 @@ def test_an_agency_admin_grants_access_and_sees_the_receipt(world: World) -> Non
         "actions": ["read", "search"], "purposes": "counter-narcotics",
         "legal_basis": "US-Mexico customs mutual assistance agreement", "expires": expires,
         "tlp": "AMBER"})
-    assert created.status_code == 201
+    assert created.status_code == 200 and created.url.path == "/app/grants"
     grant_id = re.search(r"Grant (g_[0-9a-f]+) was created", created.text)
     assert grant_id is not None
     entity = world.ids["uif_persons"][0]
@@ -386,8 +386,14 @@ def test_an_agency_admin_grants_access_and_sees_the_receipt(world: World) -> Non
     assert 'id="receipts"' in receipts and "analyst.cbp" in receipts and "CBP-77" in receipts
     assert entity in receipts
     # Revoked, the record is gone at once.
-    admin.post(f"/app/grants/{grant_id.group(1)}/revoke",
-               data={"csrf": csrf, "reason": "case closed"})
+    # Reloading the confirmation creates nothing more.
+    admin.get(str(created.url))
+    given = [g for g in world.platform.policy.grants(world.principal("agency-admin.uif"))
+             if g.owner_agency == "UIF"]
+    assert [g.id for g in given] == [grant_id.group(1)]
+    revoked = admin.post(f"/app/grants/{grant_id.group(1)}/revoke",
+                         data={"csrf": csrf, "reason": "case closed"})
+    assert f"Grant {grant_id.group(1)} was revoked" in revoked.text
     assert reader.get(f"/app/entities/{entity}").status_code == 404
 
 

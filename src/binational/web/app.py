@@ -326,12 +326,14 @@ def _pages(router: APIRouter) -> None:
     # -- grants and receipts -------------------------------------------------------------------
 
     @router.get("/grants", response_class=HTMLResponse)
-    def grants(page: SignedInDep) -> HTMLResponse:
-        return _grants_page(page)
+    def grants(page: SignedInDep,
+               created: Annotated[str | None, Query(max_length=40)] = None,
+               revoked: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+        return _grants_page(page, created=created, revoked=revoked)
 
     def _grants_page(page: Page, status: int = 200, error: str | None = None,
-                     created: str | None = None, values: dict[str, Any] | None = None
-                     ) -> HTMLResponse:
+                     created: str | None = None, revoked: str | None = None,
+                     values: dict[str, Any] | None = None) -> HTMLResponse:
         principal = page.principal
         assert principal is not None
         admin = page.may(Privilege.MANAGE_GRANTS)
@@ -354,15 +356,18 @@ def _pages(router: APIRouter) -> None:
         own = sorted(n for n, i in platform.catalog.all().items() if i.agency == principal.agency)
         agencies = [a for a in platform.identity.agencies() if a.code != principal.agency]
         default_expiry = (now + timedelta(days=90)).date().isoformat()
+        # Only a grant of this agency is named back (the id comes from the address bar).
+        created = created if any(g.id == created for g in given) else None
+        revoked = revoked if any(g.id == revoked for g in given) else None
         return page.render("grants.html", status=status, given=given, received=received,
                            receipts=receipts, admin=admin, own=own, agencies=agencies,
-                           now=now, error=error, created=created,
+                           now=now, error=error, created=created, revoked=revoked,
                            values=values or {"expires": default_expiry, "tlp": "AMBER"},
                            tlps=[x.value for x in TLP], countries=[c.value for c in Country],
                            actions=[a.value for a in Action])
 
     @router.post("/grants", response_class=HTMLResponse)
-    def create_grant(page: SignedInDep, form: FormDep) -> HTMLResponse:
+    def create_grant(page: SignedInDep, form: FormDep) -> Response:
         principal = page.principal
         assert principal is not None
         if not page.may(Privilege.MANAGE_GRANTS):
@@ -374,7 +379,7 @@ def _pages(router: APIRouter) -> None:
             "expires": field_text(form, "expires", 10), "tlp": field_text(form, "tlp", 16),
             "onward": form.get("onward") == "on"}
         try:
-            grant = principal and page.platform.policy.create_grant(
+            grant = page.platform.policy.create_grant(
                 principal, _grant_request(principal.agency, values),
                 getattr(page.request.state, "request_id", None))
         except WebError as exc:
@@ -382,7 +387,8 @@ def _pages(router: APIRouter) -> None:
         except BinationalError as exc:
             return _grants_page(page, 400, f"{page.t('grants.refused')} {exc.message}",
                                 values=values)
-        return _grants_page(page, 201, created=grant.id if grant else None)
+        # Post/redirect/get: reloading the page must not create the grant twice.
+        return page.redirect(page.url("/grants", created=grant.id))
 
     @router.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)
     def revoke_grant(grant_id: str, page: SignedInDep, form: FormDep) -> Response:
@@ -395,7 +401,7 @@ def _pages(router: APIRouter) -> None:
                                               getattr(page.request.state, "request_id", None))
         except InvalidInput as exc:
             return _grants_page(page, 400, f"{page.t('grants.refused')} {exc.message}")
-        return page.redirect(page.url("/grants"))
+        return page.redirect(page.url("/grants", revoked=grant_id))
 
     # -- audit ---------------------------------------------------------------------------------
 

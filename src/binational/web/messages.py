@@ -231,6 +231,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "grants.onward": ("The recipient may pass it on", "El destinatario puede compartirla"),
     "grants.create": ("Create the grant", "Crear la autorización"),
     "grants.created": ("Grant {id} was created.", "Se creó la autorización {id}."),
+    "grants.revoked": ("Grant {id} was revoked.", "Se revocó la autorización {id}."),
     "grants.refused": ("The grant was refused:", "La autorización fue rechazada:"),
     "grants.need_datasets": ("Choose at least one dataset.",
                              "Elija al menos un conjunto de datos."),
