@@ -195,8 +195,14 @@ class Page:
         return PREFIX + path + (("?" + urllib.parse.urlencode(q, doseq=True)) if q else "")
 
     def here(self) -> str:
-        url = self.request.url
-        return url.path + (f"?{url.query}" if url.query else "")
+        """This page's address, to come back to (after a POST: the page the form was on)."""
+        if self.request.method == "GET":
+            url = self.request.url
+            return url.path + (f"?{url.query}" if url.query else "")
+        referer = urllib.parse.urlsplit(self.request.headers.get("referer", ""))
+        if referer.netloc == self.request.url.netloc:
+            return local_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+        return PREFIX + "/"
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         html = self.site.env.get_template(template).render(page=self, t=self.t, **values)
