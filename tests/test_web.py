@@ -237,6 +237,36 @@ def test_an_expired_session_sends_the_user_to_sign_in_with_a_message(
     assert r.status_code == 401 and "Inicie sesión" in r.json()["error"]["message"]
 
 
+def test_cookies_are_secure_over_https(world: World) -> None:
+    client = TestClient(create_app(world.platform), base_url="https://binational.example")
+    page = client.get("/app/sign-in")
+    cookie = page.headers["set-cookie"]
+    assert "binational_csrf=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    r = client.post("/app/sign-in", data={
+        "csrf": csrf_of(client), "username": "analyst.fincen", "password": PASSWORD,
+        "totp": totp_now(world.totp["analyst.fincen"])}, follow_redirects=False)
+    session = next(h for h in r.headers.get_list("set-cookie")
+                   if h.startswith("binational_session="))
+    assert "Secure" in session and "SameSite=strict" in session
+
+
+def test_a_form_posted_after_the_session_expired_returns_to_its_page(
+        client: TestClient, world: World) -> None:
+    sign_in(client, world, "agency-admin.uif")
+    with world.platform.db.write() as conn:
+        conn.execute(sa.update(t.auth_session).values(ended_at=utcnow()))
+    r = client.post("/app/grants", data={
+        "csrf": csrf_of(client), "datasets": "uif_persons", "recipient": "CBP",
+        "actions": "read", "purposes": "counter-narcotics", "legal_basis": "MOU",
+        "expires": (utcnow() + timedelta(days=5)).date().isoformat()},
+                    headers={"Referer": "http://testserver/app/grants"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/app/sign-in?next=%2Fapp%2Fgrants&reason=expired"
+    given = world.platform.policy.grants(world.principal("agency-admin.uif"))
+    assert not [g for g in given if g.owner_agency == "UIF"]  # nothing done without a session
+
+
 def test_sign_out_ends_the_session(client: TestClient, world: World) -> None:
     sign_in(client, world, "analyst.fincen")
     token = client.cookies.get("binational_session")

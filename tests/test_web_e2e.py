@@ -248,3 +248,25 @@ def test_a_mexican_admin_grants_a_us_agency_and_sees_the_receipt(
     expect(receipts).to_contain_text(grant_id.group(0))
     check_a11y(page, "grants-receipt-es")
     admin.close()
+
+
+def test_an_auditor_verifies_the_log_with_the_keyboard(
+        live: tuple[str, World], browser: Browser) -> None:
+    base, world = live
+    auditor = User(browser, base, world, "auditor.us")
+    page = auditor.page
+    auditor.sign_in("audit", "AUD/2026/3")
+    # The first Tab reaches the skip link, which moves the focus to the main content.
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.get_by_role("link", name="Audit log").first.click()
+    expect(page.locator("#audit-records")).to_contain_text("auth.login")
+    check_a11y(page, "audit")
+    verify = page.get_by_role("button", name="Verify the whole log")
+    verify.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#verify-result")).to_contain_text("The log verifies")
+    check_a11y(page, "audit-verified")
+    auditor.close()
