@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -478,9 +478,13 @@ def test_a_capability_adds_navigation_and_pages_through_the_plugin_contract(
                        templates=tmp_path,
                        messages={"ew.nav": ("Early warning", "Alerta temprana"),
                                  "ew.title": ("Signals", "Señales")})
+    plain = APIRouter()
+    plain.get("/")(lambda: {"not": "a page"})
+    stray = WebPlugin(name="stray", router=plain,
+                      nav=(NavItem("ew.nav", "/stray/"),))
     app = FastAPI()
     app.state.platform = world.platform
-    app.include_router(build_router([plugin]))
+    app.include_router(build_router([plugin, stray]))
     client = TestClient(app, raise_server_exceptions=False)
     sign_in(client, world, "analyst.uif")
     client.cookies.set("binational_lang", "es")
@@ -488,6 +492,8 @@ def test_a_capability_adds_navigation_and_pages_through_the_plugin_contract(
     assert 'href="/app/early-warning/">Alerta temprana</a>' in home.text
     dash = client.get("/app/early-warning/")
     assert dash.status_code == 200 and "<h1>Señales</h1>" in dash.text
+    assert "/app/stray/" not in home.text  # its routes are not pages: left out
+    assert client.get("/app/stray/").status_code == 404
     broken_page = client.get("/app/early-warning/broken")
     assert broken_page.status_code == 500 and "Ocurrió un error" in broken_page.text
     assert "RuntimeError" not in broken_page.text

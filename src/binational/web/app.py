@@ -38,6 +38,7 @@ from binational.web.site import (
     PageDep,
     SignedInDep,
     WebError,
+    WebRoute,
     WorkingDep,
     context_cookie,
     field_list,
@@ -76,7 +77,13 @@ def build_router(plugins: Sequence[WebPlugin] | None = None) -> APIRouter:
     if plugins is None:
         from binational.core.plugins import load
 
-        plugins = [p for _name, p in load("binational.web") if isinstance(p, WebPlugin)]
+        plugins = []
+        for name, obj in load("binational.web"):
+            if isinstance(obj, WebPlugin):
+                plugins.append(obj)
+            else:
+                log.warning("web plug-in is not a WebPlugin; left out", name=name)
+    plugins = [p for p in plugins if _usable(p)]
     site = make_site(plugins)
 
     def attach(request: Request) -> None:
@@ -447,6 +454,18 @@ def _pages(router: APIRouter) -> None:
         _log_access(page.platform, page.principal, page.request, "checkpoint",
                     tree_size=cp.tree_size)
         return _audit_page(page, signed=cp)
+
+
+def _usable(plugin: WebPlugin) -> bool:
+    """A plug-in's pages must be ``page_router`` routes: others would answer errors as JSON."""
+    if plugin.router is None:
+        return True
+    plain = [r for r in plugin.router.routes if not isinstance(r, WebRoute)]
+    if plain:
+        log.warning("web plug-in routes not made with page_router(); plug-in left out",
+                    name=plugin.name)
+        return False
+    return True
 
 
 def _fallback(router: APIRouter) -> None:
