@@ -190,6 +190,7 @@ def test_sign_in_needs_the_one_time_code_and_sets_safe_cookies(client: TestClien
     cookie = next(h for h in good.headers.get_list("set-cookie")
               if h.startswith("binational_session="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    csrf = csrf_of(client)
     # Data pages ask for the purpose and case reference first, then go where the user was going.
     r = client.get("/app/search?q=garcia", follow_redirects=False)
     assert r.headers["location"].startswith("/app/context")

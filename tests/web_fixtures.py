@@ -85,7 +85,9 @@ def sign_in(client: TestClient, world: World, username: str,
         "csrf": csrf, "username": username, "password": PASSWORD,
         "totp": totp_now(world.totp[username]), "next": "/app/"}, follow_redirects=False)
     assert r.status_code == 303, r.text
+    assert csrf_of(client) != csrf  # a new CSRF token with the new session
     if purpose is not None:
-        r = client.post("/app/context", data={"csrf": csrf, "purpose": purpose, "case": case,
+        r = client.post("/app/context", data={"csrf": csrf_of(client), "purpose": purpose,
+                                              "case": case,
                                               "next": "/app/"}, follow_redirects=False)
         assert r.status_code == 303, r.text

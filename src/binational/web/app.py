@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import mimetypes
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from importlib import resources
@@ -31,6 +32,7 @@ from binational.web.i18n import LANG_COOKIE, LANGUAGES
 from binational.web.plugins import WebPlugin
 from binational.web.site import (
     CONTEXT_COOKIE,
+    CSRF_COOKIE,
     PREFIX,
     SESSION_COOKIE,
     FormDep,
@@ -150,6 +152,7 @@ def _pages(router: APIRouter) -> None:
         page.principal = principal
         page.set_cookie(SESSION_COOKIE, token)
         page.set_cookie(CONTEXT_COOKIE, "")
+        page.set_cookie(CSRF_COOKIE, secrets.token_hex(16))  # a new token with the new session
         return page.redirect(page.url("/context", next=target))
 
     @router.post("/sign-out")
