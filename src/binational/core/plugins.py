@@ -10,6 +10,8 @@ A capability package declares in ``pyproject.toml``:
   of the demo and returns warnings;
 - ``binational.ingested``: a ``hook(db, dataset, format)`` run after a dataset was loaded, to
   refresh what the capability derives from it;
+- ``binational.web``: a ``binational.web.WebPlugin`` adding navigation entries and pages to
+  the web application (see ``binational.web``);
 - ``binational.tables``: the module declaring the capability's tables on the core metadata
   (its migrations live in ``core/migrations/versions`` on their own branch off the core chain,
   labelled with the capability's name, so capabilities never conflict on revision order).
@@ -28,7 +30,7 @@ from binational.core.logs import get_logger
 
 log = get_logger("binational.plugins")
 GROUPS = ("binational.formats", "binational.cli", "binational.api", "binational.demo",
-          "binational.ingested", "binational.tables")
+          "binational.ingested", "binational.tables", "binational.web")
 
 
 @cache

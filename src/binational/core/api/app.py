@@ -140,6 +140,7 @@ México. Cada registro pertenece a una dependencia; nada se comparte sin una aut
 expresa, limitada a un propósito y con vencimiento; cada acceso queda en una bitácora
 a prueba de alteraciones.</p>
 <ul>
+<li><a href="/app/">Web application / Aplicación web</a></li>
 <li><a href="/docs">API documentation / Documentación de la API</a></li>
 <li><a href="/health">Health / Estado</a></li>
 </ul>

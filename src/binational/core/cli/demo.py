@@ -367,6 +367,7 @@ def print_demo(info: DemoInfo, url: str) -> None:
     for username, token in sorted(info.tokens.items()):
         tokens.add_row(username, token)
     body = Table.grid(padding=(0, 1))
+    body.add_row(Text("Web app", style="bold"), Text(f"{url}/app/"))
     body.add_row(Text("URL", style="bold"), Text(url))
     body.add_row(Text("API docs", style="bold"), Text(f"{url}/docs"))
     body.add_row(Text("Password", style="bold"), Text(f"{info.password} (every demo user)"))
@@ -438,7 +439,7 @@ def serve_demo(platform: Platform, port: int, open_browser: bool) -> None:
     url = f"http://127.0.0.1:{port}"
     if open_browser:
         # Give uvicorn a moment to bind before the browser asks for the page.
-        threading.Timer(1.5, webbrowser.open, args=(url,)).start()
+        threading.Timer(1.5, webbrowser.open, args=(f"{url}/app/",)).start()
     uvicorn.run(create_app(platform), host="127.0.0.1", port=port)
 
 

@@ -1,0 +1,93 @@
+"""A small world for the web application's tests: the two-country test world plus a synthetic
+designation list (a designated person owning a pharmacy), shared with both countries."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi.testclient import TestClient
+from followthemoney import model
+
+from binational.core.identity import operator, totp_now
+from binational.core.platform import Platform
+from binational.core.policy import GrantRequest
+from binational.core.vocab import Action, Country, Purpose
+from binational.screening import Screener
+from tests.world import PASSWORD, World, build_world, in_days
+
+CSRF_RE = re.compile(r'name="csrf" value="([0-9a-f]{32})"')
+
+
+def load_designations(platform: Platform) -> dict[str, str]:
+    """A synthetic list owned by OFAC: person, sanction, company and an ownership."""
+    platform.identity.add_agency("OFAC", "Office of Foreign Assets Control", Country.US)
+    platform.catalog.add("ofac_list", "OFAC", "Designations (synthetic test list)")
+    person = model.make_entity("Person")
+    person.id = "ofac-1"
+    person.add("name", "OSEGUERA CERVANTES, Nemesio")
+    person.add("weakAlias", "EL MENCHO")
+    person.add("birthDate", "1966-07-17")
+    person.add("nationality", "mx")
+    company = model.make_entity("Company")
+    company.id = "ofac-2"
+    company.add("name", "FARMACIA VIDA SUPREMA, S.A. DE C.V.")
+    company.add("country", "mx")
+    sanction = model.make_entity("Sanction")
+    sanction.id = "ofac-1-sanction"
+    sanction.add("entity", "ofac-1")
+    sanction.add("program", "SDNTK")
+    sanction.add("authority", "Office of Foreign Assets Control")
+    owns = model.make_entity("Ownership")
+    owns.id = "ofac-1-owns-2"
+    owns.add("owner", "ofac-1")
+    owns.add("asset", "ofac-2")
+    with platform.db.write() as conn:
+        writer = platform.store.writer(conn, "ofac_list")
+        ids = {"person": writer.add_entity(person), "company": writer.add_entity(company),
+               "sanction": writer.add_entity(sanction), "ownership": writer.add_entity(owns)}
+        writer.flush()
+    Screener(platform).index_dataset("ofac_list")
+    for country in Country:
+        platform.policy.create_grant(operator("OFAC", Country.US), GrantRequest(
+            owner_agency="OFAC", datasets=["ofac_list"], actions=[Action.READ, Action.SEARCH],
+            purposes=[Purpose.SANCTIONS_SCREENING, Purpose.COUNTER_NARCOTICS],
+            legal_basis="public list", expires_at=in_days(30), recipient_country=country))
+    return ids
+
+
+def web_world(platform: Platform) -> World:
+    world = build_world(platform)
+    ids = load_designations(platform)
+    world.ids["ofac"] = [ids["person"], ids["company"], ids["sanction"], ids["ownership"]]
+    return world
+
+
+def csrf_of(client: TestClient | httpx.Client, html: str | None = None) -> str:
+    if html is not None:
+        found = CSRF_RE.search(html)
+        if found:
+            return found.group(1)
+    token = client.cookies.get("binational_csrf")
+    if not token:
+        client.get("/app/sign-in")
+        token = client.cookies.get("binational_csrf")
+    assert token
+    return str(token)
+
+
+def sign_in(client: TestClient, world: World, username: str,
+            purpose: str | None = "sanctions-screening", case: str = "KYC-2026-7") -> None:
+    """Sign in through the pages (and state the purpose unless ``purpose`` is None)."""
+    client.get("/app/sign-in")
+    csrf = csrf_of(client)
+    r = client.post("/app/sign-in", data={
+        "csrf": csrf, "username": username, "password": PASSWORD,
+        "totp": totp_now(world.totp[username]), "next": "/app/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert csrf_of(client) != csrf  # a new CSRF token with the new session
+    if purpose is not None:
+        r = client.post("/app/context", data={"csrf": csrf_of(client), "purpose": purpose,
+                                              "case": case,
+                                              "next": "/app/"}, follow_redirects=False)
+        assert r.status_code == 303, r.text
