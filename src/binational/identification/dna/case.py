@@ -54,14 +54,20 @@ class DviCase:
         for k, fam in enumerate(self.families):
             for pid in fam.ids:
                 if pid in fam_ids and pid in self.missing:
-                    raise InvalidInput(f"case {self.name}: missing person {pid!r} is in two reference families")
+                    raise InvalidInput(
+                        f"case {self.name}: missing person {pid!r} is in two reference families"
+                    )
                 fam_ids.setdefault(pid, k)
         clash = set(vids) & set(fam_ids)
         if clash:
-            raise InvalidInput(f"case {self.name}: victim ids also used in reference families: {sorted(clash)}")
+            raise InvalidInput(
+                f"case {self.name}: victim ids also used in reference families: {sorted(clash)}"
+            )
         for mp in self.missing:
             if mp not in fam_ids:
-                raise InvalidInput(f"case {self.name}: missing person {mp!r} is not in any reference family")
+                raise InvalidInput(
+                    f"case {self.name}: missing person {mp!r} is not in any reference family"
+                )
             fam = self.families[fam_ids[mp]]
             if fam.by_id[mp].genotypes:
                 raise InvalidInput(f"case {self.name}: missing person {mp!r} has genotypes")
@@ -70,15 +76,19 @@ class DviCase:
             for mname, g in p.genotypes.items():
                 marker = by_name.get(mname)
                 if marker is None:
-                    raise InvalidInput(f"case {self.name}: {p.id!r} is typed at unknown marker {mname!r}")
+                    raise InvalidInput(
+                        f"case {self.name}: {p.id!r} is typed at unknown marker {mname!r}"
+                    )
                 if len(g) != 2:
-                    raise InvalidInput(f"case {self.name}: {p.id!r} at {mname} has {len(g)} alleles, not 2")
+                    raise InvalidInput(
+                        f"case {self.name}: {p.id!r} at {mname} has {len(g)} alleles, not 2"
+                    )
                 for allele in g:
                     if allele not in marker.alleles:
                         marker.ensure_allele(allele, min_frequency)
                         self.warnings.append(
-                            f"allele {allele} of {mname} (carried by {p.id}) is not in the database: "
-                            f"given frequency {min_frequency}"
+                            f"allele {allele} of {mname} (carried by {p.id}) is not in the "
+                            f"database: given frequency {min_frequency}"
                         )
         if self.pairings is not None:
             for v, cands in self.pairings.items():
@@ -86,7 +96,9 @@ class DviCase:
                     raise InvalidInput(f"case {self.name}: pairings name unknown victim {v!r}")
                 for c in cands:
                     if c != NOT_AMONG_MISSING and c not in self.missing:
-                        raise InvalidInput(f"case {self.name}: pairing {v} = {c}: {c!r} is not a missing person")
+                        raise InvalidInput(
+                            f"case {self.name}: pairing {v} = {c}: {c!r} is not a missing person"
+                        )
 
     def family_of(self, missing: str) -> int:
         for k, fam in enumerate(self.families):
@@ -105,10 +117,12 @@ def _genotypes(raw: Any, where: str) -> dict[str, Genotype]:
         if alleles is None:
             continue
         if not isinstance(alleles, Sequence) or isinstance(alleles, str) or len(alleles) != 2:
-            raise InvalidInput(f"{where}: genotype at {marker} must be two alleles, got {alleles!r}")
+            raise InvalidInput(
+                f"{where}: genotype at {marker} must be two alleles, got {alleles!r}"
+            )
         a, b = (str(x).strip() for x in alleles)
         if a in ("", "NA", "None") or b in ("", "NA", "None"):
-            if a == b or a in ("", "NA", "None") and b in ("", "NA", "None"):
+            if a == b or (a in ("", "NA", "None") and b in ("", "NA", "None")):
                 continue  # untyped at this marker
             raise InvalidInput(f"{where}: half-typed genotype at {marker}: {alleles!r}")
         out[str(marker)] = (a, b)
@@ -195,7 +209,9 @@ def case_from_dict(data: Any, default_name: str = "case") -> DviCase:
     missing = [str(m) for m in data["missing"]]
     if len(set(missing)) != len(missing):
         raise InvalidInput("a missing person is listed twice")
-    return DviCase(str(data.get("name") or default_name), markers, victims, families, missing, pairings)
+    return DviCase(
+        str(data.get("name") or default_name), markers, victims, families, missing, pairings
+    )
 
 
 def load_case(path: Path) -> DviCase:

@@ -44,6 +44,7 @@ UNDISPUTED_THRESHOLD = 1e4
 # dvir's findExcluded: a pairing with more Mendelian-incompatible markers than this is excluded
 # (used only when the full search is too large; with a mutation model no LR is exactly 0).
 MAX_INCOMPATIBLE = 2
+REL_TOL = 1e-9
 # Log-likelihoods closer than this are ties (sums in another order differ in the last bits).
 TIE_TOLERANCE = 1e-9
 
@@ -57,8 +58,13 @@ class Undisputed:
     family: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sample": self.victim, "missing": self.missing, "family": self.family,
-                "LR": self.lr, "step": self.step}
+        return {
+            "sample": self.victim,
+            "missing": self.missing,
+            "family": self.family,
+            "LR": self.lr,
+            "step": self.step,
+        }
 
 
 @dataclass
@@ -96,28 +102,9 @@ class DviResult:
         return list(w / w.sum())
 
     def as_dict(self, top: int = 10) -> dict[str, Any]:
-        post = self.posteriors()
-        return {
-            "case": self.case,
-            "best_assignment": dict(self.best),
-            "loglik": self.best_loglik,
-            "lr_vs_null": self.lr(0),
-            "posterior": post[0],
-            "loglik_null": self.loglik_null,
-            "n_assignments": self.n_assignments,
-            "assignments": [
-                {**row, "loglik": self.logliks[k], "LR": self.lr(k), "posterior": post[k]}
-                for k, row in enumerate(self.rows[:top])
-            ],
-            "pairwise_lr": self.pairwise,
-            "posterior_pairing": self.posterior,
-            "glr": self.glr,
-            "excluded": [{"sample": v, "missing": m} for v, m in self.excluded],
-            "undisputed": [u.as_dict() for u in self.undisputed],
-            "reduced_by_undisputed": self.reduced_by_undisputed,
-            "seconds": self.seconds,
-            "warnings": self.warnings,
-        }
+        from binational.identification.dna.report import result_json
+
+        return result_json(self, top)
 
 
 class DviSolver:
@@ -136,17 +123,24 @@ class DviSolver:
                 raise InvalidInput(
                     f"reference family {case.families[k].name} is impossible as recorded "
                     "(genotypes inconsistent with the pedigree"
-                    + (" and no mutation model" if not any(m.has_mutation for m in self.markers) else "")
+                    + (
+                        " and no mutation model"
+                        if not any(m.has_mutation for m in self.markers)
+                        else ""
+                    )
                     + ")"
                 )
-        self.vic_ll = {v: singleton_loglik(self.victims[v].genotypes, self.markers) for v in self.vids}
+        self.vic_ll = {
+            v: singleton_loglik(self.victims[v].genotypes, self.markers) for v in self.vids
+        }
         self._cache: dict[tuple[int, tuple[tuple[str, str], ...]], float] = {}
         self._pairwise: dict[str, dict[str, float | None]] | None = None
 
     # -- likelihood pieces -------------------------------------------------------------
 
-    def family_loglik(self, k: int, placed: tuple[tuple[str, str], ...],
-                      families: list[Pedigree] | None = None) -> float:
+    def family_loglik(
+        self, k: int, placed: tuple[tuple[str, str], ...], families: list[Pedigree] | None = None
+    ) -> float:
         """Log-likelihood of family ``k`` with victims placed at missing persons."""
         fams = families or self.case.families
         if not placed:
@@ -177,10 +171,13 @@ class DviSolver:
             out[v] = cands
         return out
 
-    def pairwise_lr(self, pairings: Mapping[str, list[str]],
-                    families: list[Pedigree] | None = None,
-                    markers: list[Marker] | None = None,
-                    skip_impossible: bool = False) -> dict[str, dict[str, float | None]]:
+    def pairwise_lr(
+        self,
+        pairings: Mapping[str, list[str]],
+        families: list[Pedigree] | None = None,
+        markers: list[Marker] | None = None,
+        skip_impossible: bool = False,
+    ) -> dict[str, dict[str, float | None]]:
         """Pairwise LRs; one elimination per missing person and marker serves every victim."""
         markers = markers or self.markers
         fams = families or self.case.families
@@ -233,8 +230,12 @@ class DviSolver:
 
     # -- undisputed ----------------------------------------------------------------------
 
-    def find_undisputed(self, pairings: Mapping[str, list[str]], threshold: float = UNDISPUTED_THRESHOLD,
-                        strict: bool = False) -> list[Undisputed]:
+    def find_undisputed(
+        self,
+        pairings: Mapping[str, list[str]],
+        threshold: float = UNDISPUTED_THRESHOLD,
+        strict: bool = False,
+    ) -> list[Undisputed]:
         fams = list(self.case.families)
         pair = {v: list(c) for v, c in pairings.items()}
         found: list[Undisputed] = []
@@ -246,18 +247,24 @@ class DviSolver:
             miss = [m for m in self.missing if any(m in pair[v] for v in vics)]
             if not miss:
                 break
-            b = np.array([[lrm[v][m] if lrm[v][m] is not None else np.nan for m in miss] for v in vics])
+            b = np.array(
+                [[lrm[v][m] if lrm[v][m] is not None else np.nan for m in miss] for v in vics]
+            )
             hits = []
             # Column-major like R's which(arr.ind = TRUE): by missing person, then victim.
             for j, m in enumerate(miss):
                 for i, v in enumerate(vics):
                     x = b[i, j]
-                    if not (x >= threshold):
+                    # Ratios equal on paper differ in the last bits: compare with REL_TOL.
+                    if not (x >= threshold * (1 - REL_TOL)):
                         continue
                     others = np.concatenate([np.delete(b[i, :], j), np.delete(b[:, j], i)])
                     others = others[~np.isnan(others)]
                     limit = 1.0 if strict else x / threshold
-                    ok = bool(np.all(others <= limit)) if strict else bool(np.all(others < limit))
+                    if strict:
+                        ok = bool(np.all(others <= limit * (1 + REL_TOL)))
+                    else:
+                        ok = bool(np.all(others < limit * (1 - REL_TOL)))
                     if ok:
                         hits.append((v, m, float(x)))
             if not hits:
@@ -273,15 +280,18 @@ class DviSolver:
 
     # -- joint ----------------------------------------------------------------------------
 
-    def solve(self, *, max_assignments: int = MAX_ASSIGNMENTS,
-              threshold: float = UNDISPUTED_THRESHOLD) -> DviResult:
+    def solve(
+        self, *, max_assignments: int = MAX_ASSIGNMENTS, threshold: float = UNDISPUTED_THRESHOLD
+    ) -> DviResult:
         t0 = time.perf_counter()
         pairings = self.pairings()
         pairwise = self.pairwise_lr(pairings)
         self._pairwise = pairwise
         excluded = [(v, m) for v in self.vids for m in self.missing if pairwise[v][m] == 0.0]
-        live = {v: [c for c in pairings[v] if c == NOT_AMONG_MISSING or (pairwise[v][c] or 0) > 0]
-                for v in self.vids}
+        live = {
+            v: [c for c in pairings[v] if c == NOT_AMONG_MISSING or (pairwise[v][c] or 0) > 0]
+            for v in self.vids
+        }
         undisputed = self.find_undisputed(live, threshold)
         reduced = False
         if count_assignments(live, max_assignments) > max_assignments:
@@ -300,13 +310,16 @@ class DviSolver:
             undisputed = self.find_undisputed(live, threshold)
             fixed = {u.victim: u.missing for u in undisputed}
             taken = set(fixed.values())
-            live = {v: [fixed[v]] if v in fixed else [c for c in cs if c not in taken]
-                    for v, cs in live.items()}
+            live = {
+                v: [fixed[v]] if v in fixed else [c for c in cs if c not in taken]
+                for v, cs in live.items()
+            }
             n = count_assignments(live, max_assignments)
             if n > max_assignments:
                 raise InvalidInput(
-                    f"case {self.case.name}: more than {max_assignments:,} joint assignments remain "
-                    "after exclusions and undisputed identifications; give pairings to narrow the search"
+                    f"case {self.case.name}: more than {max_assignments:,} joint assignments "
+                    "remain after exclusions and undisputed identifications; give pairings "
+                    "to narrow the search"
                 )
         table = np.array(list(_assignments(self.vids, live, self.missing)), dtype=np.int32)
         ll = self._table_loglik(table)
@@ -317,8 +330,13 @@ class DviSolver:
         order = self._order(table, ll)
         table, ll = table[order], ll[order]
         null_ll = sum(self.fam_ll) + sum(self.vic_ll.values())
-        rows = [{v: (self.missing[j] if j >= 0 else NOT_AMONG_MISSING) for v, j in zip(self.vids, r, strict=True)}
-                for r in table.tolist()]
+        rows = [
+            {
+                v: (self.missing[j] if j >= 0 else NOT_AMONG_MISSING)
+                for v, j in zip(self.vids, r, strict=True)
+            }
+            for r in table.tolist()
+        ]
         post = np.exp(ll - ll.max())
         post /= post.sum()
         marg: dict[str, dict[str, float]] = {}
@@ -339,9 +357,21 @@ class DviSolver:
                 else:
                     glr[v][m] = math.exp(float(ll[hit].max() - ll[~hit].max()))
         return DviResult(
-            self.case.name, self.vids, self.missing, rows, [float(x) for x in ll], float(null_ll),
-            pairwise, marg, glr, excluded, undisputed, len(rows), reduced,
-            time.perf_counter() - t0, list(self.case.warnings),
+            self.case.name,
+            self.vids,
+            self.missing,
+            rows,
+            [float(x) for x in ll],
+            float(null_ll),
+            pairwise,
+            marg,
+            glr,
+            excluded,
+            undisputed,
+            len(rows),
+            reduced,
+            time.perf_counter() - t0,
+            list(self.case.warnings),
         )
 
     def _table_loglik(self, table: np.ndarray) -> np.ndarray:
@@ -363,13 +393,17 @@ class DviSolver:
             uniq, inverse = np.unique(am[:, cols], axis=0, return_inverse=True)
             vals = np.empty(len(uniq))
             for u, key in enumerate(uniq.tolist()):
-                placed = tuple((self.missing[cols[c]], self.vids[vi]) for c, vi in enumerate(key) if vi >= 0)
+                placed = tuple(
+                    (self.missing[cols[c]], self.vids[vi]) for c, vi in enumerate(key) if vi >= 0
+                )
                 if len(placed) == 1 and self._pairwise is not None:
                     # One victim in the family: L = L(family) * LR * L(victim).
                     m, v = placed[0]
                     x = self._pairwise[v][m]
                     if x is not None:
-                        vals[u] = self.fam_ll[k] + self.vic_ll[v] + (math.log(x) if x > 0 else -math.inf)
+                        vals[u] = (
+                            self.fam_ll[k] + self.vic_ll[v] + (math.log(x) if x > 0 else -math.inf)
+                        )
                         continue
                 vals[u] = self.family_loglik(k, placed)
             total += vals[np.asarray(inverse).reshape(-1)]
@@ -409,8 +443,9 @@ def count_assignments(pairings: Mapping[str, list[str]], cap: int) -> int:
     return count
 
 
-def _assignments(vids: list[str], pairings: Mapping[str, list[str]],
-                 missing: list[str]) -> Iterator[tuple[int, ...]]:
+def _assignments(
+    vids: list[str], pairings: Mapping[str, list[str]], missing: list[str]
+) -> Iterator[tuple[int, ...]]:
     idx = {m: j for j, m in enumerate(missing)}
     choices = [[-1 if c == NOT_AMONG_MISSING else idx[c] for c in pairings[v]] for v in vids]
     cur: list[int] = []

@@ -26,7 +26,14 @@ import numpy as np
 from binational.core.errors import InvalidInput
 from binational.identification.dna.case import DviCase
 from binational.identification.dna.markers import Marker, MutationModel
-from binational.identification.dna.pedigree import FEMALE, MALE, UNKNOWN_SEX, Genotype, Pedigree, Person
+from binational.identification.dna.pedigree import (
+    FEMALE,
+    MALE,
+    UNKNOWN_SEX,
+    Genotype,
+    Pedigree,
+    Person,
+)
 
 MISSING_PREFIX = "Missing"
 _MODEL_CODES = {0: "equal", 1: "proportional", 2: "stepwise", 4: "stepwise"}
@@ -47,17 +54,21 @@ class _Lines:
             raise InvalidInput(f"{self.name}: file ends early (expected more at line {i + 1})")
         return self.x[i]
 
-    def int(self, i: int, what: str) -> int:
+    def integer(self, i: int, what: str) -> int:
         try:
             return int(self.get(i))
         except ValueError:
-            raise InvalidInput(f"{self.name} line {i + 1}: expected {what}, found {self.get(i)!r}") from None
+            raise InvalidInput(
+                f"{self.name} line {i + 1}: expected {what}, found {self.get(i)!r}"
+            ) from None
 
-    def float(self, i: int, what: str) -> float:
+    def number(self, i: int, what: str) -> float:
         try:
             return float(self.get(i))
         except ValueError:
-            raise InvalidInput(f"{self.name} line {i + 1}: expected {what}, found {self.get(i)!r}") from None
+            raise InvalidInput(
+                f"{self.name} line {i + 1}: expected {what}, found {self.get(i)!r}"
+            ) from None
 
 
 def _database(lines: _Lines, warnings: list[str]) -> tuple[list[Marker], float]:
@@ -65,60 +76,78 @@ def _database(lines: _Lines, warnings: list[str]) -> tuple[list[Marker], float]:
     if x.get(0).startswith("Output from Familias") is False and "Familias" not in x.get(0):
         raise InvalidInput(f"{x.name} line 1: not a Familias file")
     line = 3 if x.get(3) != "" else 4
-    nid = x.int(line, "the number of persons")
+    nid = x.integer(line, "the number of persons")
     line += 1
     for _ in range(nid):
-        n = x.int(line + 5, "the number of genotypes of a person")
+        n = x.integer(line + 5, "the number of genotypes of a person")
         line += 6 + 3 * n
     if x.get(line) != "Known relations":
-        raise InvalidInput(f"{x.name} line {line + 1}: expected 'Known relations', found {x.get(line)!r}")
-    n_rel = x.int(line + 3, "the number of relations")
+        raise InvalidInput(
+            f"{x.name} line {line + 1}: expected 'Known relations', found {x.get(line)!r}"
+        )
+    n_rel = x.integer(line + 3, "the number of relations")
     line += 4 + 2 * n_rel
-    n_ped = x.int(line, "the number of pedigrees")
+    n_ped = x.integer(line, "the number of pedigrees")
     line += 1
     for _ in range(n_ped):
-        n_rel = x.int(line + 4, "the number of relations of a pedigree")
+        n_rel = x.integer(line + 4, "the number of relations of a pedigree")
         line += 5 + 2 * n_rel
     if x.get(line).startswith("#TRUE#"):
         raise InvalidInput(f"{x.name} line {line + 1}: precomputed probabilities are not supported")
     theta_match = re.search(r"Theta/Kinship/Fst: ([\d.]+)", x.get(line))
     theta = float(theta_match.group(1)) if theta_match else 0.0
     line += 1
-    n_loc = x.int(line, "the number of loci")
+    n_loc = x.integer(line, "the number of loci")
     has_info = x.get(line + 1) == "#TRUE#"
     line += 2 + (1 if has_info else 0)
     markers = []
     for _ in range(n_loc):
         name = x.get(line)
-        rate_f = x.float(line + 1, "a female mutation rate")
-        rate_m = x.float(line + 2, "a male mutation rate")
-        code_f = x.int(line + 3, "a mutation model code (0-4)")
-        code_m = x.int(line + 4, "a mutation model code (0-4)")
-        range_f = x.float(line + 6, "a mutation range")
-        range_m = x.float(line + 7, "a mutation range")
-        rate2_f = x.float(line + 8, "a microvariant mutation rate")
-        rate2_m = x.float(line + 9, "a microvariant mutation rate")
+        rate_f = x.number(line + 1, "a female mutation rate")
+        rate_m = x.number(line + 2, "a male mutation rate")
+        code_f = x.integer(line + 3, "a mutation model code (0-4)")
+        code_m = x.integer(line + 4, "a mutation model code (0-4)")
+        range_f = x.number(line + 6, "a mutation range")
+        range_m = x.number(line + 7, "a mutation range")
+        rate2_f = x.number(line + 8, "a microvariant mutation rate")
+        rate2_m = x.number(line + 9, "a microvariant mutation rate")
         if x.get(line + 10) == "#TRUE#":
-            raise InvalidInput(f"{x.name} line {line + 11}: locus {name} has a silent allele (not supported)")
-        n_all = x.int(line + 12, f"the number of alleles of {name}") if "\t" not in x.get(line + 12) else None
+            raise InvalidInput(
+                f"{x.name} line {line + 11}: locus {name} has a silent allele (not supported)"
+            )
+        n_all = (
+            x.integer(line + 12, f"the number of alleles of {name}")
+            if "\t" not in x.get(line + 12)
+            else None
+        )
         if n_all is None:
             try:
                 n_all = int(x.get(line + 12).split("\t")[0])
             except ValueError:
-                raise InvalidInput(f"{x.name} line {line + 13}: expected the number of alleles of {name}") from None
+                raise InvalidInput(
+                    f"{x.name} line {line + 13}: expected the number of alleles of {name}"
+                ) from None
         alleles = [x.get(line + 13 + 2 * k) for k in range(n_all)]
-        freqs = np.array([x.float(line + 14 + 2 * k, f"an allele frequency of {name}") for k in range(n_all)])
+        freqs = np.array(
+            [x.number(line + 14 + 2 * k, f"an allele frequency of {name}") for k in range(n_all)]
+        )
         models = []
-        for code, rate, rng, rate2 in ((code_f, rate_f, range_f, rate2_f), (code_m, rate_m, range_m, rate2_m)):
+        for code, rate, rng, rate2 in (
+            (code_f, rate_f, range_f, rate2_f),
+            (code_m, rate_m, range_m, rate2_m),
+        ):
             if code == 3:
                 raise InvalidInput(
-                    f"{x.name}: locus {name} uses the stationary stepwise model (code 3), not supported"
+                    f"{x.name}: locus {name} uses the stationary stepwise model (code 3), "
+                    "not supported"
                 )
             model = _MODEL_CODES.get(code)
             if model is None:
                 raise InvalidInput(f"{x.name}: locus {name} has unknown mutation model code {code}")
             if model == "stepwise" and not _numeric(alleles):
-                warnings.append(f"locus {name}: non-numeric allele with the stepwise model; equal model used")
+                warnings.append(
+                    f"locus {name}: non-numeric allele with the stepwise model; equal model used"
+                )
                 model = "equal"
             models.append(MutationModel(model, rate, rate2, rng) if rate + rate2 > 0 else None)
         markers.append(Marker(name, alleles, freqs, models[0], models[1]))
@@ -181,7 +210,9 @@ def _dvi_tree(lines: _Lines) -> _Node:
         else:
             key, sep, val = line.partition("=")
             if not sep:
-                raise InvalidInput(f"{lines.name} line {k + 1}: expected 'Key= value', found {line!r}")
+                raise InvalidInput(
+                    f"{lines.name} line {k + 1}: expected 'Key= value', found {line!r}"
+                )
             stack[-1].items.append((key.strip(), val.strip()))
     return root
 
@@ -218,7 +249,9 @@ def _family(node: _Node, fname: str) -> tuple[list[Person], list[tuple[str, str]
         pid = pn.value("Name")
         if not pid:
             raise InvalidInput(f"family {fname}: a person has no Name")
-        persons.append(Person(pid, sex=_sex(pn.value("Gender")), genotypes=_dna(pn.child("DNA data"), pid)))
+        persons.append(
+            Person(pid, sex=_sex(pn.value("Gender")), genotypes=_dna(pn.child("DNA data"), pid))
+        )
     peds = peds_node.children
     if not peds:
         raise InvalidInput(f"family {fname}: no pedigree")
@@ -228,13 +261,16 @@ def _family(node: _Node, fname: str) -> tuple[list[Person], list[tuple[str, str]
     rels = []
     for j in range(0, len(vals), 2):
         if j + 1 >= len(vals) or vals[j][0] != "Parent" or vals[j + 1][0] != "Child":
-            raise InvalidInput(f"family {fname}: pedigree relations must be Parent= then Child= lines")
+            raise InvalidInput(
+                f"family {fname}: pedigree relations must be Parent= then Child= lines"
+            )
         rels.append((vals[j][1], vals[j + 1][1]))
     return persons, rels
 
 
-def _build_family(persons: list[Person], rels: list[tuple[str, str]], fname: str,
-                  warnings: list[str]) -> list[Person]:
+def _build_family(
+    persons: list[Person], rels: list[tuple[str, str]], fname: str, warnings: list[str]
+) -> list[Person]:
     by_id = {p.id: p for p in persons}
     for parent, child in rels:
         for pid in (parent, child):
@@ -245,12 +281,16 @@ def _build_family(persons: list[Person], rels: list[tuple[str, str]], fname: str
         p = by_id[parent]
         if p.sex != UNKNOWN_SEX:
             continue
-        partners = {q for q, c in rels if c in {c2 for p2, c2 in rels if p2 == parent} and q != parent}
+        partners = {
+            q for q, c in rels if c in {c2 for p2, c2 in rels if p2 == parent} and q != parent
+        }
         sexes = {by_id[q].sex for q in partners}
         if not sexes:
             # pedFamilias makes a lone parent of unknown sex the mother; so do we, and say so.
             p.sex = FEMALE
-            warnings.append(f"family {fname}: {parent!r} has no partner and no recorded sex: taken as female")
+            warnings.append(
+                f"family {fname}: {parent!r} has no partner and no recorded sex: taken as female"
+            )
         elif sexes == {MALE}:
             p.sex = FEMALE
         elif sexes == {FEMALE}:
@@ -280,7 +320,9 @@ def load_fam(path: Path) -> DviCase:
         vid = pn.value("Name")
         if not vid:
             raise InvalidInput(f"{path.name}: an unidentified person has no Name")
-        victims.append(Person(vid, sex=_sex(pn.value("Gender")), genotypes=_dna(pn.child("DNA data"), vid)))
+        victims.append(
+            Person(vid, sex=_sex(pn.value("Gender")), genotypes=_dna(pn.child("DNA data"), vid))
+        )
     refs = tree.child("Reference Families")
     if refs is None or not refs.children:
         raise InvalidInput(f"{path.name}: no reference families in the DVI section")
@@ -302,9 +344,14 @@ def load_fam(path: Path) -> DviCase:
                 return None
             return f"{fname}/{pid}" if counts.get(pid, 0) > 1 or pid in vids else pid
 
-        renamed = [Person(label(p.id) or p.id, label(p.father), label(p.mother), p.sex, p.genotypes) for p in ps]
+        renamed = [
+            Person(label(p.id) or p.id, label(p.father), label(p.mother), p.sex, p.genotypes)
+            for p in ps
+        ]
         families.append(Pedigree(renamed, name=fname))
         missing += [p.id for p in renamed if p.id.split("/")[-1].startswith(MISSING_PREFIX)]
     if not missing:
-        raise InvalidInput(f"{path.name}: no missing persons (labels starting with 'Missing') in the families")
+        raise InvalidInput(
+            f"{path.name}: no missing persons (labels starting with 'Missing') in the families"
+        )
     return DviCase(path.stem, markers, victims, families, missing, None, warnings)

@@ -79,7 +79,7 @@ def marker_loglik(ped: Pedigree, marker: Marker) -> float:
         return 0.0
     factors, domains, _, _ = built
     value, _ = _eliminate(factors, domains, ())
-    return value
+    return float(value)
 
 
 def genotype_table(
@@ -188,7 +188,10 @@ def _reduced_model(
 def _eliminate(
     factors: list[Factor], domains: dict[int, tuple[int, ...]], keep: tuple[int, ...]
 ) -> tuple[Any, float]:
-    """Sum out every variable but ``keep``; returns (log value, 0) or (table over keep, log scale)."""
+    """Sum out every variable but ``keep``.
+
+    Returns (log value, 0) without ``keep``, else (table over ``keep``, log scale).
+    """
     remaining = set(domains) - set(keep)
     scale = 0.0  # log of factored-out constants, to avoid underflow on large pedigrees
     while remaining:
@@ -208,7 +211,9 @@ def _eliminate(
         res, out_vars = _contract(involved, {v})
         mx = float(np.max(res)) if res.size else 0.0
         if mx == 0.0:
-            return (-math.inf, 0.0) if not keep else (np.zeros([len(domains[u]) for u in keep]), 0.0)
+            return (
+                (-math.inf, 0.0) if not keep else (np.zeros([len(domains[u]) for u in keep]), 0.0)
+            )
         if mx < 1e-100 or mx > 1e100:
             res = res / mx
             scale += math.log(mx)

@@ -43,7 +43,9 @@ class MutationModel:
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
-            raise InvalidInput(f"unknown mutation model {self.model!r} (one of {', '.join(MODELS)})")
+            raise InvalidInput(
+                f"unknown mutation model {self.model!r} (one of {', '.join(MODELS)})"
+            )
         if not 0 <= self.rate <= 1 or not 0 <= self.rate2 <= 1 or self.rate + self.rate2 > 1:
             raise InvalidInput(f"mutation rates must lie in [0, 1]: {self.rate}, {self.rate2}")
         if self.model == "stepwise" and self.range <= 0:
@@ -66,7 +68,9 @@ class MutationModel:
             alpha = self.rate / float(np.sum(freqs * (1 - freqs)))
             m = (1 - alpha) * np.eye(n) + alpha * freqs[None, :]
             if np.any(m > 1) or np.any(m < 0):
-                raise InvalidInput(f"proportional mutation rate {self.rate} too high for these frequencies")
+                raise InvalidInput(
+                    f"proportional mutation rate {self.rate} too high for these frequencies"
+                )
             return m
         return _stepwise(alleles, self.rate, self.rate2, self.range)
 
@@ -86,7 +90,9 @@ def _stepwise(alleles: Sequence[str], rate: float, rate2: float, rng: float) -> 
         n_same = int(same.sum())
         for j in range(n):
             if i == j:
-                m[i, j] = 1 - rate if n_same == n else (1 - rate2 if n_same == 1 else 1 - rate - rate2)
+                m[i, j] = (
+                    1 - rate if n_same == n else (1 - rate2 if n_same == 1 else 1 - rate - rate2)
+                )
             elif same[j]:
                 m[i, j] = rng ** abs(x[i] - x[j])
             else:
@@ -131,7 +137,9 @@ class Marker:
     def index(self, allele: str) -> int:
         i = self._index.get(allele)
         if i is None:
-            raise InvalidInput(f"marker {self.name}: allele {allele!r} is not in the frequency database")
+            raise InvalidInput(
+                f"marker {self.name}: allele {allele!r} is not in the frequency database"
+            )
         return i
 
     def ensure_allele(self, allele: str, min_frequency: float = MIN_ALLELE_FREQUENCY) -> None:
@@ -166,4 +174,6 @@ class Marker:
         return all(m is None or m.lumpable for m in (self.female, self.male))
 
     def without_mutation(self) -> Marker:
-        return Marker(self.name, list(self.alleles), self.freqs.copy(), None, None, list(self.added))
+        return Marker(
+            self.name, list(self.alleles), self.freqs.copy(), None, None, list(self.added)
+        )

@@ -62,10 +62,12 @@ class Pedigree:
             by_id[p.id] = p
         added = 0
         for p in list(people):
-            for role, sex in (("father", MALE), ("mother", FEMALE)):
+            for role in ("father", "mother"):
                 parent = getattr(p, role)
                 if parent is not None and parent not in by_id:
-                    raise InvalidInput(f"pedigree {name}: {role} {parent!r} of {p.id!r} is not in the pedigree")
+                    raise InvalidInput(
+                        f"pedigree {name}: {role} {parent!r} of {p.id!r} is not in the pedigree"
+                    )
                 if parent == p.id:
                     raise InvalidInput(f"pedigree {name}: {p.id!r} is recorded as their own {role}")
             if (p.father is None) != (p.mother is None):
@@ -83,11 +85,13 @@ class Pedigree:
         for p in people:
             if p.father is not None and by_id[p.father].sex != MALE:
                 raise InvalidInput(
-                    f"pedigree {name}: {p.father!r} is the father of {p.id!r} but is not recorded as male"
+                    f"pedigree {name}: {p.father!r} is the father of {p.id!r} "
+                    "but is not recorded as male"
                 )
             if p.mother is not None and by_id[p.mother].sex != FEMALE:
                 raise InvalidInput(
-                    f"pedigree {name}: {p.mother!r} is the mother of {p.id!r} but is not recorded as female"
+                    f"pedigree {name}: {p.mother!r} is the mother of {p.id!r} "
+                    "but is not recorded as female"
                 )
         self.persons = _parents_first(people, name)
         self.by_id = {p.id: p for p in self.persons}
@@ -169,7 +173,9 @@ def _parents_first(people: list[Person], name: str) -> list[Person]:
             for parent in (p.father, p.mother):
                 if parent is not None:
                     if state.get(parent) == 1:
-                        raise InvalidInput(f"pedigree {name}: {parent!r} is their own ancestor (a cycle)")
+                        raise InvalidInput(
+                            f"pedigree {name}: {parent!r} is their own ancestor (a cycle)"
+                        )
                     if state.get(parent) != 2:
                         stack.append((parent, False))
     return order
