@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
 )
@@ -28,7 +29,7 @@ from binational.core.tables import UTCDateTime, key_text, owned_table
 # here: the registry folio links to the owner's own case file).
 missing_person = owned_table(
     "ident_missing_person",
-    Column("id", key_text(64), primary_key=True),
+    Column("id", key_text(64), nullable=False),
     Column("folio", String(64), nullable=True),
     Column("sex", String(1), nullable=False),  # M, F, U
     Column("birth_year", Integer, nullable=True),
@@ -40,11 +41,13 @@ missing_person = owned_table(
     Column("codes", JSON, nullable=False),  # controlled description codes (codes.py)
     Column("description", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Ids are the owner's: two agencies may use the same one without colliding.
+    PrimaryKeyConstraint("dataset", "id"),
 )
 
 remains = owned_table(
     "ident_remains",
-    Column("id", key_text(64), primary_key=True),
+    Column("id", key_text(64), nullable=False),
     Column("sex", String(1), nullable=False),
     Column("age_min", Integer, nullable=True),
     Column("age_max", Integer, nullable=True),
@@ -58,12 +61,14 @@ remains = owned_table(
     Column("codes", JSON, nullable=False),
     Column("description", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Ids are the owner's: two agencies may use the same one without colliding.
+    PrimaryKeyConstraint("dataset", "id"),
 )
 
 # A relative who gave a reference sample for a missing person, and what they consented to.
 family_sample = owned_table(
     "ident_family_sample",
-    Column("id", key_text(64), primary_key=True),
+    Column("id", key_text(64), nullable=False),
     Column("missing_id", key_text(64), nullable=False, index=True),
     Column("relationship", String(32), nullable=False),  # relative's relation to the missing
     Column("consent_on", Date, nullable=False),
@@ -71,13 +76,15 @@ family_sample = owned_table(
     Column("consent_international", Boolean, nullable=False),
     Column("consent_withdrawn_on", Date, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Ids are the owner's: two agencies may use the same one without colliding.
+    PrimaryKeyConstraint("dataset", "id"),
 )
 
 # An STR profile: the genotypes are sealed (Fernet) with the platform key; only the kit and
 # the number of loci are in clear, for listing.
 dna_profile = owned_table(
     "ident_dna_profile",
-    Column("id", key_text(64), primary_key=True),
+    Column("id", key_text(64), nullable=False),
     Column("subject_kind", String(16), nullable=False),  # remains, family, missing
     Column("subject_id", key_text(64), nullable=False),
     Column("kit", String(64), nullable=False),
@@ -85,6 +92,7 @@ dna_profile = owned_table(
     Column("sealed", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_ident_dna_profile_subject", "subject_kind", "subject_id"),
+    PrimaryKeyConstraint("dataset", "id"),
 )
 
 # A hit of a cross-border (Prüm-style) query: the requester sees only ``ref``; the owner sees

@@ -2,7 +2,7 @@
 
 Revision ID: identification_0001
 Revises: 0003
-Create Date: 2026-11-29 13:17:11.648416
+Create Date: 2026-11-29 13:23:20.990647
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('sealed', sa.LargeBinary(), nullable=False),
     sa.Column('created_at', binational.core.tables.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['dataset'], ['dataset.name'], name=op.f('fk_ident_dna_profile_dataset_dataset')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ident_dna_profile'))
+    sa.PrimaryKeyConstraint('dataset', 'id', name=op.f('pk_ident_dna_profile'))
     )
     with op.batch_alter_table('ident_dna_profile', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ident_dna_profile_dataset'), ['dataset'], unique=False)
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('consent_withdrawn_on', sa.Date(), nullable=True),
     sa.Column('created_at', binational.core.tables.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['dataset'], ['dataset.name'], name=op.f('fk_ident_family_sample_dataset_dataset')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ident_family_sample'))
+    sa.PrimaryKeyConstraint('dataset', 'id', name=op.f('pk_ident_family_sample'))
     )
     with op.batch_alter_table('ident_family_sample', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ident_family_sample_dataset'), ['dataset'], unique=False)
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('created_at', binational.core.tables.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['dataset'], ['dataset.name'], name=op.f('fk_ident_missing_person_dataset_dataset')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ident_missing_person'))
+    sa.PrimaryKeyConstraint('dataset', 'id', name=op.f('pk_ident_missing_person'))
     )
     with op.batch_alter_table('ident_missing_person', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ident_missing_person_dataset'), ['dataset'], unique=False)
@@ -119,7 +119,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('created_at', binational.core.tables.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['dataset'], ['dataset.name'], name=op.f('fk_ident_remains_dataset_dataset')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ident_remains'))
+    sa.PrimaryKeyConstraint('dataset', 'id', name=op.f('pk_ident_remains'))
     )
     with op.batch_alter_table('ident_remains', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ident_remains_dataset'), ['dataset'], unique=False)
