@@ -137,7 +137,7 @@ def bench_identification(
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Entry point ``binational.cli``: ``dvi ...``, ``identify ...`` and ``bench identification``."""
+    """Entry point ``binational.cli``: ``dvi``, ``identify`` and ``bench identification``."""
     app.add_typer(dvi_app, name="dvi")
     try:
         from binational.identification.records_cli import identify_app

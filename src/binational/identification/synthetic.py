@@ -84,7 +84,7 @@ def world(
     loci: list[str] | None = None,
     prefix: str = "",
 ) -> World:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - fictional data, not security
     planted = n // 5 if planted is None else planted
     w = World()
     loci = loci or (sorted(db.loci) if db else [])
