@@ -42,6 +42,16 @@ MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "ag
 FORMATS = ("inegi-municipal", "inegi-state", "sesnsp-victims-state", "sesnsp-municipal",
            "cdmx-quadrants")
 STATES = {f"{i:02d}" for i in range(1, 33)}
+STATE_NAMES = {
+    "01": "Aguascalientes", "02": "Baja California", "03": "Baja California Sur",
+    "04": "Campeche", "05": "Coahuila", "06": "Colima", "07": "Chiapas", "08": "Chihuahua",
+    "09": "Ciudad de México", "10": "Durango", "11": "Guanajuato", "12": "Guerrero",
+    "13": "Hidalgo", "14": "Jalisco", "15": "México", "16": "Michoacán", "17": "Morelos",
+    "18": "Nayarit", "19": "Nuevo León", "20": "Oaxaca", "21": "Puebla", "22": "Querétaro",
+    "23": "Quintana Roo", "24": "San Luis Potosí", "25": "Sinaloa", "26": "Sonora",
+    "27": "Tabasco", "28": "Tamaulipas", "29": "Tlaxcala", "30": "Veracruz", "31": "Yucatán",
+    "32": "Zacatecas",
+}
 
 # Municipalities created by splitting another, with the parent and the year (INEGI's
 # Marco Geoestadístico): before that year their area was counted in the parent's.
@@ -293,7 +303,24 @@ def read_cdmx_quadrants(path: Path) -> Series:
 
 
 def read_quadrant_polygons(path: Path) -> dict[str, dict[str, Any]]:
-    """Quadrant polygons (WGS84 shapefile) as GeoJSON geometries by quadrant id."""
+    """Quadrant polygons (a WGS84 shapefile, or GeoJSON, gzip ok) as GeoJSON geometries and
+    properties by quadrant id."""
+    if path.name.endswith((".geojson", ".geojson.gz", ".json")):
+        import json
+
+        try:
+            data = json.loads(_text(path).read())
+            features = data["features"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"{path}: not a GeoJSON feature collection: {exc}") from None
+        out_json: dict[str, dict[str, Any]] = {}
+        for n, feature in enumerate(features):
+            props = feature.get("properties") or {}
+            key = props.get("id") or props.get("cuadrante")
+            if not key or not feature.get("geometry"):
+                raise InvalidInput(f"{path}: feature {n} has no id or no geometry")
+            out_json[str(key)] = {"geometry": feature["geometry"], "properties": props}
+        return out_json
     import shapefile
 
     try:
