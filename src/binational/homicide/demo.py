@@ -23,7 +23,7 @@ from binational.core.platform import Platform
 from binational.core.policy import GrantRequest, QueryContext
 from binational.core.vocab import TLP, Action, Country, Purpose
 from binational.homicide.registry import SEED
-from binational.homicide.tables import homicide_case
+from binational.homicide.tables import homicide_case, homicide_series
 
 FOLDER = "homicide"
 AGENCIES = (
@@ -54,8 +54,8 @@ LOADS = (
          "inegi_municipal_2019_2021_extract.csv.gz"),
     Load("sesnsp_victims", "SESNSP", "SESNSP victims of intentional homicide by state",
          "sesnsp-victims-state", "sesnsp_victims_state_homicidio_doloso_2015_2022.csv.gz"),
-    Load("ssc_cdmx_quadrants", "SSC_CDMX", "Mexico City police quadrants: homicides 2013-2016",
-         "cdmx-quadrants", "cdmx_quadrants_homicidio_doloso_2013_2016.csv.gz",
+    Load("ssc_cdmx_quadrants", "SSC_CDMX", "Mexico City police quadrants: homicides 2015-2016",
+         "cdmx-quadrants", "cdmx_quadrants_homicidio_doloso_2015_2016.csv.gz",
          "cdmx_quadrants.geojson.gz"),
 )
 REGISTRIES = (("nij_best_practices", "NIJ", "Best practices in violence prevention (US)"),
@@ -126,6 +126,8 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
         if load.dataset not in datasets:
             platform.catalog.add(load.dataset, load.agency, load.title)
             datasets = platform.catalog.all()
+        if _loaded(platform, load):
+            continue
         path = folder / load.file if folder else None
         if path is None or not path.is_file():
             warnings.append(f"demo file homicide/{load.file} not found; {load.dataset} "
@@ -170,6 +172,16 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
                "Bicentennial Framework: Homicide Task Force information exchange (demo)",
                to_agency=partner, tlp=TLP.AMBER)
     return warnings
+
+
+def _loaded(platform: Platform, load: Load) -> bool:
+    """Whether a demo file's rows are in already (a second seed then writes nothing)."""
+    level = {"inegi-state": "state", "inegi-municipal": "municipality",
+             "sesnsp-victims-state": "state", "cdmx-quadrants": "quadrant"}[load.fmt]
+    s = homicide_series.c
+    with platform.db.read() as conn:
+        return conn.execute(sa.select(s.dataset).where(
+            s.dataset == load.dataset, s.level == level).limit(1)).first() is not None
 
 
 def _seed_case(platform: Platform, service: object, dataset: str, agency: str) -> None:
