@@ -37,7 +37,7 @@ class GlmFit:
     def hat(self, X: Array) -> Array:
         """Diagonal of the hat matrix (R's ``hatvalues`` on a glm)."""
         q = np.einsum("bni,bij,bnj->bn", X, self.cov_unscaled, X)
-        return self.work_w * q
+        return np.asarray(self.work_w * q, dtype=float)
 
     def coef_pvalue(self, j: int) -> Array:
         """Two-sided t-test p-value of coefficient ``j`` with the estimated dispersion
@@ -125,7 +125,9 @@ def anscombe_weights(fit: GlmFit, X: Array, y: Array, w: Array, phi: Array,
         s = a / np.sqrt(phi[:, None] * (1 - h))
     good = w > 0
     high = s > threshold
-    terms = np.where(good, np.where(high, s**-2.0, 1.0), 0.0)
-    gamma = good.sum(axis=1) / terms.sum(axis=1)
-    omega = np.where(high, gamma[:, None] * s**-2.0, gamma[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv2 = np.where(high, s, 1.0) ** -2.0
+        terms = np.where(good, np.where(high, inv2, 1.0), 0.0)
+        gamma = good.sum(axis=1) / terms.sum(axis=1)
+        omega = np.where(high, gamma[:, None] * inv2, gamma[:, None])
     return np.where(good, omega, 0.0)

@@ -92,7 +92,7 @@ def _need(n: int, first: int, name: str, what: str) -> None:
 
 def _ears_refs(x: Array, t: IntArray, lag_from: int, baseline: int) -> Array:
     offsets = np.arange(lag_from + baseline - 1, lag_from - 1, -1)  # e.g. 7..1 or 9..3
-    return x[t[:, None] - offsets[None, :]]
+    return np.asarray(x[t[:, None] - offsets[None, :]], dtype=float)
 
 
 def ears(x: Array, method: str, baseline: int = 7, min_sigma: float = 0.0,
@@ -295,8 +295,11 @@ def farrington_flexible(x: Array, freq: int, b: int = 5, w: int = 3, reweight: b
 # -- GLR-CUSUM, negative binomial (surveillance::glrnb) -------------------------------------
 
 def _theta_ml(y: Array, mu: Array, limit: int = 25) -> float:
-    """MASS::theta.ml: Newton-Raphson for the negative binomial size (weights 1)."""
+    """MASS::theta.ml: Newton-Raphson for the negative binomial size (weights 1). The
+    digamma/trigamma terms depend on y only through its distinct values (few, for counts),
+    so they are evaluated once per distinct value."""
     n = len(y)
+    uy, cnt = np.unique(y, return_counts=True)
     t0 = n / np.sum((y / mu - 1) ** 2)
     eps = np.finfo(float).eps ** 0.25
     it, delta = 0, 1.0
@@ -305,10 +308,11 @@ def _theta_ml(y: Array, mu: Array, limit: int = 25) -> float:
         if not (it < limit and abs(delta) > eps):
             break
         t0 = abs(t0)
-        score = np.sum(special.digamma(t0 + y) - special.digamma(t0) + np.log(t0) + 1
-                       - np.log(t0 + mu) - (y + t0) / (mu + t0))
-        info = np.sum(-special.polygamma(1, t0 + y) + special.polygamma(1, t0) - 1 / t0
-                      + 2 / (mu + t0) - (y + t0) / (mu + t0) ** 2)
+        score = (np.sum(cnt * special.digamma(t0 + uy)) - n * special.digamma(t0)
+                 + n * (np.log(t0) + 1) - np.sum(np.log(t0 + mu) + (y + t0) / (mu + t0)))
+        # trigamma(z) is the Hurwitz zeta(2, z)
+        info = (-np.sum(cnt * special.zeta(2, t0 + uy)) + n * special.zeta(2, t0) - n / t0
+                + np.sum(2 / (mu + t0) - (y + t0) / (mu + t0) ** 2))
         delta = score / info
         t0 = t0 + delta
     return float(max(t0, 0.0))
@@ -377,8 +381,11 @@ def glm_nb(X: Array, y: Array) -> tuple[Array, float]:
 
 
 def _harmonic(t: Array, freq: int) -> Array:
-    return np.column_stack([np.ones_like(t), np.cos(2 * np.pi / freq * t),
-                            np.sin(2 * np.pi / freq * t)])
+    X = np.empty((len(t), 3))
+    X[:, 0] = 1.0
+    X[:, 1] = np.cos(2 * np.pi / freq * t)
+    X[:, 2] = np.sin(2 * np.pi / freq * t)
+    return X
 
 
 def glrnb_baseline(x: Array, freq: int, start: int) -> tuple[Array, float]:
@@ -394,36 +401,52 @@ def glrnb_baseline(x: Array, freq: int, start: int) -> tuple[Array, float]:
 
 def _glr_nb_segment(x: Array, mu0: Array, alpha: float, c_arl: float) -> tuple[int, Array]:
     """One run of the GLR chart from the segment's start: the index of the first alarm
-    (len(x) if none) and the GLR statistic up to it (C glr_nb_window, M=-1, Mtilde=1)."""
+    (len(x) if none) and the GLR statistic up to it (C glr_nb_window, M=-1, Mtilde=1).
+
+    For each n the C code runs Newton-Raphson on kappa for every change point k <= n. The
+    log-likelihood is concave in kappa, so where its slope at 0 is not positive the
+    increase-only MLE is 0 and l_{n,k} = 0: those k are skipped (slopes at 0 for all k are
+    one suffix sum). The others start from their MLE at n-1 (the C code starts from the
+    previous k's); both stop within 1e-6 of the same root.
+    """
     lx = len(x)
     glr = np.zeros(lx)
     ia = 1.0 / alpha
+    kap = np.full(lx, 0.5)
+    d0 = (x - mu0) / (1 + alpha * mu0)
+    am = alpha * mu0
+    lg0 = np.log(1 + am)
     for n in range(lx):
-        xs, ms = x[: n + 1], mu0[: n + 1]
-        # all change points k = 0..n at once: Newton-Raphson on kappa per k
         K = n + 1
-        mask = np.arange(K)[None, :] >= np.arange(K)[:, None]      # row k uses i >= k
-        kappa = np.full(K, 0.5)
-        old = np.full(K, 0.4)
-        active = np.ones(K, dtype=bool)
+        slope0 = np.cumsum(d0[K - 1::-1])[::-1]
+        cand = np.flatnonzero(slope0 > 0)
+        if cand.size == 0:
+            kap[:K] = 0.0
+            continue
+        xs, ms, ams = x[:K], mu0[:K], am[:K]
+        mask = np.arange(K)[None, :] >= cand[:, None]
+        kappa = np.where(kap[cand] > 0, kap[cand], 0.5)
+        old = np.full(cand.size, np.inf)
         for _ in range(1000):
-            active &= (kappa > -18) & (np.abs(kappa - old) > 1e-6)
-            if not active.any():
+            act = (kappa > -18) & (np.abs(kappa - old) > 1e-6)
+            if not act.any():
                 break
-            ek = np.exp(kappa[active])[:, None]
-            den = 1 + alpha * ek * ms[None, :]
-            m = mask[active]
+            ek = np.exp(kappa[act])[:, None]
+            den = 1 + ams[None, :] * ek
+            m = mask[act]
             score = np.sum(np.where(m, (xs[None, :] - ek * ms[None, :]) / den, 0.0), axis=1)
             fisher = ek[:, 0] * np.sum(np.where(m, ms[None, :] * (alpha * xs[None, :] + 1)
                                                 / den**2, 0.0), axis=1)
-            old[active] = kappa[active]
-            kappa[active] = kappa[active] + score / fisher
+            old[act] = kappa[act]
+            kappa[act] = kappa[act] + score / fisher
         kml = np.maximum(0.0, kappa)
+        kap[:K] = 0.0
+        kap[cand] = kml
         ek = np.exp(kml)[:, None]
         lnk = np.sum(np.where(mask, kml[:, None] * xs[None, :] + (xs[None, :] + ia)
-                              * np.log((1 + alpha * ms[None, :])
-                                       / (1 + alpha * ms[None, :] * ek)), 0.0), axis=1)
-        glr[n] = lnk.max()
+                              * (lg0[None, :K] - np.log(1 + ams[None, :] * ek)), 0.0),
+                     axis=1)
+        glr[n] = max(0.0, float(lnk.max()))
         if glr[n] >= c_arl:
             return n, glr
     return lx, glr
@@ -444,7 +467,7 @@ def glrnb(x: Array, freq: int, start: int | None = None, c_arl: float = 5.0,
         N, glr = _glr_nb_segment(xs[done:], mu0[done:], a, c_arl)
         stop = min(N + 1, len(xs) - done)
         stat[done:done + stop] = glr[:stop]
-        if N < len(xs) - done:
+        if len(xs) - done > N:
             alarm[done + N] = True
         done += N + 1
     stat = np.where(np.isnan(stat) | (stat < 0), 0.0, stat)
