@@ -399,55 +399,65 @@ def glrnb_baseline(x: Array, freq: int, start: int) -> tuple[Array, float]:
     return np.asarray(np.exp(_harmonic(tr, freq) @ beta)), 1.0 / theta
 
 
-def _glr_nb_segment(x: Array, mu0: Array, alpha: float, c_arl: float) -> tuple[int, Array]:
-    """One run of the GLR chart from the segment's start: the index of the first alarm
-    (len(x) if none) and the GLR statistic up to it (C glr_nb_window, M=-1, Mtilde=1).
+def _glr_block(x: Array, mu0: Array, alpha: float, n_lo: int, n_hi: int) -> Array:
+    """GLR statistics max_k l_{n,k} for n_lo <= n < n_hi, all (n, k) pairs at once.
 
-    For each n the C code runs Newton-Raphson on kappa for every change point k <= n. The
-    log-likelihood is concave in kappa, so where its slope at 0 is not positive the
-    increase-only MLE is 0 and l_{n,k} = 0: those k are skipped (slopes at 0 for all k are
-    one suffix sum). The others start from their MLE at n-1 (the C code starts from the
-    previous k's); both stop within 1e-6 of the same root.
+    For each (n, k) the C code runs Newton-Raphson on kappa. The log-likelihood is concave
+    in kappa, so where its slope at 0 is not positive the increase-only MLE is 0 and
+    l_{n,k} = 0: those pairs are skipped (the slopes at 0 are differences of one cumulative
+    sum). The others run the same Newton-Raphson (start 0.5, stop below 1e-6 or at -18).
     """
+    ia = 1.0 / alpha
+    d0 = np.concatenate([[0.0], np.cumsum((x[:n_hi] - mu0[:n_hi]) / (1 + alpha * mu0[:n_hi]))])
+    ns = np.arange(n_lo, n_hi)
+    ks = np.arange(n_hi)
+    slope0 = d0[ns[:, None] + 1] - d0[ks[None, :]]
+    cand = (ks[None, :] <= ns[:, None]) & (slope0 > 0)
+    glr = np.zeros(n_hi - n_lo)
+    pn, pk = np.nonzero(cand)
+    if pn.size == 0:
+        return glr
+    nn = ns[pn]
+    cols = np.arange(n_hi)
+    m = (cols[None, :] >= pk[:, None]) & (cols[None, :] <= nn[:, None])
+    xs, ms = x[:n_hi][None, :], mu0[:n_hi][None, :]
+    ams = alpha * ms
+    axp1 = alpha * xs + 1
+    kappa = np.full(pn.size, 0.5)
+    old = np.full(pn.size, 0.4)
+    for _ in range(1000):
+        act = np.flatnonzero((kappa > -18) & (np.abs(kappa - old) > 1e-6))
+        if act.size == 0:
+            break
+        ek = np.exp(kappa[act])[:, None]
+        den = 1 + ams * ek
+        ma = m[act]
+        score = np.sum(np.where(ma, (xs - ek * ms) / den, 0.0), axis=1)
+        fisher = ek[:, 0] * np.sum(np.where(ma, ms * axp1 / den**2, 0.0), axis=1)
+        old[act] = kappa[act]
+        kappa[act] = kappa[act] + score / fisher
+    kml = np.maximum(0.0, kappa)[:, None]
+    lnk = np.sum(np.where(m, kml * xs + (xs + ia) * (np.log1p(ams) - np.log1p(ams * np.exp(kml))),
+                          0.0), axis=1)
+    np.maximum.at(glr, pn, lnk)
+    return glr
+
+
+def _glr_nb_segment(x: Array, mu0: Array, alpha: float, c_arl: float) -> tuple[int, Array]:
+    """One run of the GLR chart from the segment's start (C glr_nb_window with M=-1,
+    Mtilde=1): the index of the first alarm (len(x) if none) and the statistic up to it.
+    Computed in blocks of periods, stopping at the first block with an alarm."""
     lx = len(x)
     glr = np.zeros(lx)
-    ia = 1.0 / alpha
-    kap = np.full(lx, 0.5)
-    d0 = (x - mu0) / (1 + alpha * mu0)
-    am = alpha * mu0
-    lg0 = np.log(1 + am)
-    for n in range(lx):
-        K = n + 1
-        slope0 = np.cumsum(d0[K - 1::-1])[::-1]
-        cand = np.flatnonzero(slope0 > 0)
-        if cand.size == 0:
-            kap[:K] = 0.0
-            continue
-        xs, ms, ams = x[:K], mu0[:K], am[:K]
-        mask = np.arange(K)[None, :] >= cand[:, None]
-        kappa = np.where(kap[cand] > 0, kap[cand], 0.5)
-        old = np.full(cand.size, np.inf)
-        for _ in range(1000):
-            act = (kappa > -18) & (np.abs(kappa - old) > 1e-6)
-            if not act.any():
-                break
-            ek = np.exp(kappa[act])[:, None]
-            den = 1 + ams[None, :] * ek
-            m = mask[act]
-            score = np.sum(np.where(m, (xs[None, :] - ek * ms[None, :]) / den, 0.0), axis=1)
-            fisher = ek[:, 0] * np.sum(np.where(m, ms[None, :] * (alpha * xs[None, :] + 1)
-                                                / den**2, 0.0), axis=1)
-            old[act] = kappa[act]
-            kappa[act] = kappa[act] + score / fisher
-        kml = np.maximum(0.0, kappa)
-        kap[:K] = 0.0
-        kap[cand] = kml
-        ek = np.exp(kml)[:, None]
-        lnk = np.sum(np.where(mask, kml[:, None] * xs[None, :] + (xs[None, :] + ia)
-                              * (lg0[None, :K] - np.log(1 + ams[None, :] * ek)), 0.0),
-                     axis=1)
-        glr[n] = max(0.0, float(lnk.max()))
-        if glr[n] >= c_arl:
+    step = max(1, 400_000 // max(1, lx * lx))
+    for lo in range(0, lx, step):
+        hi = min(lx, lo + step)
+        block = _glr_block(x, mu0, alpha, lo, hi)
+        glr[lo:hi] = block
+        hit = np.flatnonzero(block >= c_arl)
+        if hit.size:
+            n = lo + int(hit[0])
+            glr[n + 1:] = 0.0
             return n, glr
     return lx, glr
 
@@ -496,51 +506,61 @@ def _baseline_windows(n: int, baseline: int, guard: int) -> list[tuple[int, np.n
 
 
 def ewma(x: Array, baseline: int = ESSENCE_BASELINE, guard: int = ESSENCE_GUARD,
-         w1: float = 0.4, w2: float = 0.9) -> Detection:
+         w1: float = 0.4, w2: float = 0.9, start: int | None = None) -> Detection:
     n = len(x)
     _need(n, ESSENCE_MIN_BASELINE + guard, "ewma", "a baseline of at least 11 periods")
-    z = {w1: float(x[0]), w2: float(x[0])}
-    for i in range(1, ESSENCE_MIN_BASELINE + guard):
-        for wgt in (w1, w2):
-            z[wgt] = wgt * x[i] + (1 - wgt) * z[wgt]
-    idx, exp_, ub, pv = [], [], [], []
-    for i, base in _baseline_windows(n, baseline, guard):
-        nb = len(base)
-        ref = x[base]
-        mean = float(ref.mean())
-        sd = float(ref.std(ddof=1))
-        dfree = nb - 1
-        red = round(float(stats.t.ppf(0.99, dfree)), 5)
-        yellow = round(float(stats.t.ppf(0.95, dfree)), 5)
-        best_p, bound = 2.0, np.inf
-        for wgt in (w1, w2):
-            corr = np.sqrt(wgt / (2 - wgt) + 1 / nb
-                           - 2 * (1 - wgt) ** (guard + 1) * (1 - (1 - wgt) ** nb) / nb)
-            min_sigma = wgt / yellow * (1 + 0.5 * (1 - wgt) ** 2)
-            const = (0.1289 - (0.2414 - 0.1826 * (1 - wgt) ** 4) * np.log(10 * 0.05)) \
-                * (wgt / yellow)
-            sigma = max(min_sigma, sd * corr + const)
-            prev = z[wgt]
-            zi = wgt * x[i] + (1 - wgt) * prev
-            stat = (zi - mean) / sigma
-            # The count at which this smoothed statistic reaches the red threshold.
-            bound = min(bound, (mean + red * sigma - (1 - wgt) * prev) / wgt)
-            if abs(stat) > red:   # ESSENCE caps outliers so they do not swamp the EWMA
-                zi = mean + np.sign(stat) * red * sigma
-            z[wgt] = zi
-            p = float(stats.t.sf(stat, dfree))
-            best_p = min(best_p, p)
-        idx.append(i)
-        exp_.append(mean)
-        ub.append(bound)
-        pv.append(best_p)
-    p_arr = np.array(pv)
-    return Detection("ewma", np.array(idx, dtype=np.int64), np.array(exp_), np.array(ub),
-                     p_arr < 0.01, np.ones(len(idx), dtype=bool), pvalue=p_arr)
+    idx = np.arange(ESSENCE_MIN_BASELINE + guard, n, dtype=np.int64)
+    end = idx - guard
+    length = np.minimum(baseline, end)
+    nb = length.astype(float)
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x.astype(float) ** 2)])
+    s1 = c1[end] - c1[end - length]
+    s2 = c2[end] - c2[end - length]
+    mean = s1 / nb
+    sd = np.sqrt(np.maximum(s2 - s1 * s1 / nb, 0.0) / (nb - 1))
+    dfree = nb - 1
+    red = np.round(stats.t.ppf(0.99, dfree), 5)
+    yellow = np.round(stats.t.ppf(0.95, dfree), 5)
+    sigmas, consts = [], []
+    for wgt in (w1, w2):
+        corr = np.sqrt(wgt / (2 - wgt) + 1 / nb
+                       - 2 * (1 - wgt) ** (guard + 1) * (1 - (1 - wgt) ** nb) / nb)
+        min_sigma = wgt / yellow * (1 + 0.5 * (1 - wgt) ** 2)
+        const = (0.1289 - (0.2414 - 0.1826 * (1 - wgt) ** 4) * np.log(10 * 0.05)) \
+            * (wgt / yellow)
+        sigmas.append(np.maximum(min_sigma, sd * corr + const))
+        consts.append(const)
+    # The recursion itself is scalar (each step's outlier cap feeds the next): plain floats.
+    stat = np.zeros((2, len(idx)))
+    bound = np.full(len(idx), np.inf)
+    xs = [float(v) for v in x]
+    means, reds = mean.tolist(), red.tolist()
+    for k, wgt in enumerate((w1, w2)):
+        zc = xs[0]
+        for i in range(1, ESSENCE_MIN_BASELINE + guard):
+            zc = wgt * xs[i] + (1 - wgt) * zc
+        sig = sigmas[k].tolist()
+        st_k, prevs = [], []
+        for j, i in enumerate(idx.tolist()):
+            prevs.append(zc)
+            zc = wgt * xs[i] + (1 - wgt) * zc
+            st = (zc - means[j]) / sig[j]
+            st_k.append(st)
+            if abs(st) > reds[j]:   # ESSENCE caps outliers so they do not swamp the EWMA
+                zc = means[j] + (1.0 if st > 0 else -1.0) * reds[j] * sig[j]
+        stat[k] = st_k
+        # The count at which this smoothed statistic reaches the red threshold.
+        bound = np.minimum(bound, (mean + red * sigmas[k] - (1 - wgt) * np.array(prevs)) / wgt)
+    p_arr = np.minimum(stats.t.sf(stat[0], dfree), stats.t.sf(stat[1], dfree))
+    keep = idx >= (start or 0)
+    return Detection("ewma", idx[keep], mean[keep], bound[keep], (p_arr < 0.01)[keep],
+                     np.ones(int(keep.sum()), dtype=bool), pvalue=p_arr[keep])
 
 
 def regression(x: Array, periods: Sequence[date] | None = None, daily: bool = False,
-               baseline: int = ESSENCE_BASELINE, guard: int = ESSENCE_GUARD) -> Detection:
+               baseline: int = ESSENCE_BASELINE, guard: int = ESSENCE_GUARD,
+               start: int | None = None) -> Detection:
     """ESSENCE adaptive multiple regression: a linear trend (plus day-of-week indicators for
     daily series) fitted to the baseline, forecast ``guard + 1`` periods ahead."""
     n = len(x)
@@ -548,58 +568,64 @@ def regression(x: Array, periods: Sequence[date] | None = None, daily: bool = Fa
     dow = (np.array([d.isoweekday() for d in periods]) if daily and periods is not None
            else None)
     n_extra = 6 if dow is not None else 0
-    idx, exp_, ub, pv, r2s = [], [], [], [], []
+    idx: list[int] = []
+    exp_l: list[float] = []
+    sd_l: list[float] = []
+    dfs: list[int] = []
+    r2s: list[float] = []
     for i, base in _baseline_windows(n, baseline, guard):
+        if i < (start or 0):
+            continue
         nb = len(base)
         tt = np.arange(1, nb + 1, dtype=float)
-        cols = [np.ones(nb), tt]
+        X = np.empty((nb, 2 + n_extra))
+        X[:, 0] = 1.0
+        X[:, 1] = tt
         if dow is not None:
-            cols += [(dow[base] == d).astype(float) for d in range(1, 7)]
-        X = np.column_stack(cols)
+            for d in range(1, 7):
+                X[:, 1 + d] = dow[base] == d
         yb = x[base].astype(float)
-        beta, *_ = np.linalg.lstsq(X, yb, rcond=None)
+        beta, _, rank, _ = np.linalg.lstsq(X, yb, rcond=None)
         fitted = X @ beta
         res = yb - fitted
         dfree = nb - 2 - n_extra
-        rank = np.linalg.matrix_rank(X)
-        mse = float(np.sum(res**2)) / dfree
+        rss = float(res @ res)
         mss = float(np.sum((fitted - fitted.mean()) ** 2))
-        rss = float(np.sum(res**2))
         r2 = mss / (rss + mss) if rss + mss > 0 else float("nan")
         r2_adj = 1 - (1 - r2) * ((nb - 1) / (nb - rank))
         r2s.append(0.0 if np.isnan(r2_adj) else r2_adj)
-        yellow = round(float(stats.t.ppf(0.95, dfree)), 5)
-        red = round(float(stats.t.ppf(0.99, dfree)), 5)
         if dow is not None:
             infl = np.sqrt(((nb + 7) * (nb - 4)) / (nb * (nb - 7)))
         else:
             # Variance of a forecast guard+1 periods past a trend fitted on nb points.
             t0 = nb + guard + 1
             infl = np.sqrt(1 + 1 / nb + (t0 - tt.mean()) ** 2 / np.sum((tt - tt.mean()) ** 2))
-        sigma = max(np.sqrt(mse) * infl, 1.01 / yellow)
         x0 = np.zeros(X.shape[1])
         x0[0], x0[1] = 1.0, nb + guard + 1
         if dow is not None and dow[i] < 7:
             x0[1 + dow[i]] = 1.0
-        expected = max(0.0, float(x0 @ beta))
-        stat = (x[i] - expected) / sigma
         idx.append(i)
-        exp_.append(expected)
-        ub.append(expected + red * sigma)
-        pv.append(float(stats.t.sf(stat, dfree)))
-    p_arr = np.array(pv)
-    det = Detection("regression", np.array(idx, dtype=np.int64), np.array(exp_),
-                    np.array(ub), p_arr < 0.01, np.ones(len(idx), dtype=bool), pvalue=p_arr)
-    det.notes.append("adjusted R-squared per period: " + ",".join(f"{r:.3f}" for r in r2s))
+        exp_l.append(max(0.0, float(x0 @ beta)))
+        sd_l.append(np.sqrt(rss / dfree) * infl)
+        dfs.append(dfree)
+    df_a = np.array(dfs, dtype=float)
+    yellow = np.round(stats.t.ppf(0.95, df_a), 5)
+    red = np.round(stats.t.ppf(0.99, df_a), 5)
+    sigma = np.maximum(np.array(sd_l), 1.01 / yellow)
+    expected = np.array(exp_l)
+    ii = np.array(idx, dtype=np.int64)
+    p_arr = stats.t.sf((x[ii] - expected) / sigma, df_a) if len(ii) else np.zeros(0)
+    det = Detection("regression", ii, expected, expected + red * sigma, p_arr < 0.01,
+                    np.ones(len(ii), dtype=bool), pvalue=p_arr)
     det.r2_adj = np.array(r2s)  # type: ignore[attr-defined]
     return det
 
 
 def essence_switch(x: Array, periods: Sequence[date] | None = None,
-                   daily: bool = False) -> Detection:
+                   daily: bool = False, start: int | None = None) -> Detection:
     """ESSENCE Regression/EWMA switch: regression where its adjusted R-squared is >= 0.6."""
-    reg = regression(x, periods, daily)
-    ew = ewma(x)
+    reg = regression(x, periods, daily, start=start)
+    ew = ewma(x, start=start)
     use_reg = reg.r2_adj >= 0.6  # type: ignore[attr-defined]
     assert np.array_equal(reg.index, ew.index)
 
@@ -626,9 +652,9 @@ ALGORITHMS: dict[str, Runner] = {
     "farrington": lambda x, f, p, s: farrington(x, f, start=s),
     "farrington-flexible": lambda x, f, p, s: farrington_flexible(x, f, start=s),
     "glrnb": lambda x, f, p, s: glrnb(x, f, start=s),
-    "ewma": lambda x, f, p, s: ewma(x),
-    "regression": lambda x, f, p, s: regression(x, p, daily=f == 365),
-    "switch": lambda x, f, p, s: essence_switch(x, p, daily=f == 365),
+    "ewma": lambda x, f, p, s: ewma(x, start=s),
+    "regression": lambda x, f, p, s: regression(x, p, daily=f == 365, start=s),
+    "switch": lambda x, f, p, s: essence_switch(x, p, daily=f == 365, start=s),
 }
 
 
