@@ -1,0 +1,199 @@
+"""``binational early-warning``: detect aberrations in count series; the benchmark.
+
+``detect`` needs no database: it reads a CSV, runs one algorithm per series and prints the
+monitored periods. A series with a problem (a gap, a negative count, a duplicated period, a
+changed place code, too few periods) gets a message on stderr; the others are still run.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from binational.core.cli.common import (
+    console,
+    fail,
+    make_table,
+    print_json,
+    say,
+    warn,
+)
+from binational.early_warning.algorithms import ALGORITHMS, FREQUENCIES, Detection, detect
+from binational.early_warning.series import (
+    BadFile,
+    Series,
+    SeriesProblem,
+    parse_mapping,
+    read_series,
+    read_vsrr,
+)
+
+ew_app = typer.Typer(help="Drug early warning: spikes in overdose and treatment counts, "
+                     "alerts, subscriptions and the substance register.",
+                     no_args_is_help=True)
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 6)
+
+
+def records(series: Series, det: Detection, with_key: bool) -> list[dict[str, Any]]:
+    """One JSON record per monitored period."""
+    counts = series.counts
+    levels = det.levels(counts)
+    out = []
+    for j, i in enumerate(det.index):
+        rec: dict[str, Any] = {}
+        if with_key:
+            rec.update(place=series.key.place, indicator=series.key.indicator,
+                       substance=series.key.substance)
+        rec.update(period=series.periods[i].isoformat(), count=int(counts[i]),
+                   expected=_num(det.expected[j]), upperbound=_num(det.upperbound[j]),
+                   alarm=bool(det.alarm[j]) if det.defined[j] else None, level=levels[j])
+        if det.pvalue is not None:
+            rec["pvalue"] = _num(det.pvalue[j])
+        out.append(rec)
+    return out
+
+
+def run_series(series: list[Series], algorithm: str, frequency: str,
+               start: date | None = None, adjust: bool = False,
+               ) -> tuple[list[tuple[Series, Detection]], list[SeriesProblem]]:
+    """Run one algorithm on every series; a series the algorithm cannot run on becomes a
+    problem and the others go on."""
+    done: list[tuple[Series, Detection]] = []
+    problems: list[SeriesProblem] = []
+    for s in series:
+        first = None
+        if start is not None:
+            first = next((i for i, p in enumerate(s.periods) if p >= start), None)
+            if first is None:
+                problems.append(SeriesProblem(s.key, f"no period on or after {start}"))
+                continue
+        counts = s.adjusted() if adjust else s.counts
+        try:
+            det = detect(algorithm, counts, frequency, s.periods, first)
+        except ValueError as exc:
+            problems.append(SeriesProblem(s.key, str(exc)))
+            continue
+        if adjust:
+            s = Series(s.key, s.periods, counts, s.place_name, s.completeness, s.predicted,
+                       s.lines)
+        done.append((s, det))
+    return done, problems
+
+
+def detect_command(
+    series_csv: Annotated[Path, typer.Argument(help="CSV with period (ISO date of the "
+                                               "period's start) and count columns.")],
+    algorithm: Annotated[str, typer.Option("--algorithm", "-a", help="One of: "
+                                           + ", ".join(ALGORITHMS))],
+    frequency: Annotated[str, typer.Option("--frequency", help="week, day or month.")]
+    = "week",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    mapping: Annotated[list[str] | None, typer.Option(
+        "--map", help="Column mapping FIELD=COLUMN (fields: period, count, place, "
+        "place_name, indicator, substance, series, completeness, predicted); repeatable.")]
+    = None,
+    start: Annotated[str | None, typer.Option(
+        "--start", help="First period to monitor (ISO date); default: the algorithm's own.")]
+    = None,
+    adjust: Annotated[bool, typer.Option(
+        "--adjust-delay", help="Adjust counts for reporting delay where the file gives "
+        "completeness or a predicted value.")] = False,
+    vsrr: Annotated[bool, typer.Option("--vsrr", help="The file is CDC VSRR provisional "
+                                       "overdose death counts (monthly).")] = False,
+) -> None:
+    """Detect aberrations: expected count, upper bound and alarm for each monitored period."""
+    if algorithm not in ALGORITHMS:
+        fail(f"unknown algorithm {algorithm!r}; expected one of: {', '.join(ALGORITHMS)}")
+    if frequency not in FREQUENCIES:
+        fail(f"unknown frequency {frequency!r}; expected one of: {', '.join(FREQUENCIES)}")
+    if not series_csv.is_file():
+        fail(f"no such file: {series_csv}")
+    first: date | None = None
+    if start:
+        try:
+            first = date.fromisoformat(start)
+        except ValueError:
+            fail(f"--start {start!r} is not an ISO date (YYYY-MM-DD)")
+    try:
+        if vsrr:
+            frequency = "month"
+            series, problems = read_vsrr(series_csv)
+        else:
+            with series_csv.open(encoding="utf-8-sig", newline="") as fh:
+                series, problems = read_series(fh, frequency, parse_mapping(mapping or []),
+                                               name=str(series_csv))
+    except BadFile as exc:
+        fail(str(exc))
+    except UnicodeDecodeError:
+        fail(f"{series_csv}: not a UTF-8 text file")
+    done, more = run_series(series, algorithm, frequency, first, adjust)
+    problems = problems + more
+    multi = len(series) + len(problems) > 1 or any(
+        s.key.place or s.key.indicator or s.key.substance for s in series)
+    for p in problems:
+        warn(f"{p.key.label()}: {p.message}" if multi else p.message)
+    if not done:
+        fail("no series could be monitored" if multi else "the series could not be monitored")
+    if as_json:
+        print_json([r for s, d in done for r in records(s, d, multi)])
+        return
+    for s, d in done:
+        table = make_table("Period", "Count", "Expected", "Upper bound", "Alarm", "Level",
+                           title=f"{s.key.label()} - {algorithm}" if multi else algorithm)
+        for r in records(s, d, False):
+            table.add_row(r["period"], str(r["count"]),
+                          "" if r["expected"] is None else f"{r['expected']:.2f}",
+                          "" if r["upperbound"] is None else f"{r['upperbound']:.2f}",
+                          {True: "ALARM", False: "", None: "n/a"}[r["alarm"]], r["level"])
+        console.print(table)
+        alarms = int(d.alarm.sum())
+        say(f"{s.key.label()}: {len(d.index)} periods monitored, {alarms} alarm(s)")
+
+
+def bench_early_warning(
+    quick: Annotated[bool, typer.Option("--quick", help="A smoke run: few series, "
+                                        "few scenarios.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write results as JSON here.")]
+    = None,
+    replicates: Annotated[int, typer.Option("--replicates", min=1)] = 100,
+    scenarios: Annotated[str | None, typer.Option(
+        "--scenarios", help="Comma-separated Noufaily scenario numbers (1-28; default all)."
+    )] = None,
+    timing_series: Annotated[int, typer.Option(
+        "--timing-series", min=1, help="Series for the timing comparison.")] = 1000,
+    r_timing_series: Annotated[int, typer.Option(
+        "--r-timing-series", min=1, help="Series R is timed on (extrapolated to "
+        "--timing-series when fewer, since R's Farrington takes minutes per hundred).")]
+    = 50,
+    vsrr_file: Annotated[Path, typer.Option("--vsrr", help="CDC VSRR file to run on.")]
+    = Path("../shared/data/public_health/us_overdose_vsrr/"
+           "VSRR_Provisional_Drug_Overdose_Death_Counts.csv"),
+) -> None:
+    """Our detectors next to R's surveillance package on Noufaily et al. (2013) simulations."""
+    from binational.early_warning.bench import run_bench
+
+    chosen = None
+    if scenarios:
+        try:
+            chosen = [int(s) for s in scenarios.split(",") if s.strip()]
+        except ValueError:
+            fail(f"--scenarios {scenarios!r}: expected numbers like 1,5,12")
+        if any(not 1 <= s <= 28 for s in chosen):
+            fail("--scenarios: Noufaily scenarios are numbered 1 to 28")
+    run_bench(quick=quick, out=out, replicates=replicates, scenarios=chosen,
+              timing_series=timing_series, r_timing_series=r_timing_series,
+              vsrr_file=vsrr_file, console=console)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Entry point ``binational.cli``: add ``early-warning`` and ``bench early-warning``."""
+    ew_app.command("detect")(detect_command)
+    app.add_typer(ew_app, name="early-warning")
+    bench_app.command("early-warning")(bench_early_warning)
