@@ -1,0 +1,368 @@
+"""The linkage pipeline: one Splink (Fellegi-Sunter) model definition, any Splink backend.
+
+``link(frames, backend=...)`` takes one frame (deduplicate) or two (link) in the standard
+columns of ``records`` and returns the scored pairs. The same settings, blocking and training
+run on DuckDB (the default, in process) and on Spark (``backend="spark"`` or a ``SparkAPI``):
+the comparisons use Splink's own comparison levels, which Splink translates to each engine's
+SQL, plus custom levels written in plain SQL that both engines read.
+
+Blocking is on derived keys (``bk_*`` columns) computed here rather than in SQL, for two
+reasons: a block larger than ``max_block`` records is cut (its key set to null) and reported,
+so one very common name cannot blow up the run; and each rule's pair count is known exactly
+before anything is compared.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from binational.core.errors import InvalidInput
+
+log = logging.getLogger("binational.resolution")
+
+DEFAULT_THRESHOLD = 0.9
+DEFAULT_MAX_BLOCK = 2000  # records sharing one blocking key; beyond this the block is cut
+UNIQUE_ID = "unique_id"
+LEFT, RIGHT = "left_input", "right_input"  # input names in link results (sorted: left first)
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Records are compared when they agree on all ``fields`` (none of them empty)."""
+
+    name: str
+    fields: tuple[str, ...]
+    prefix: dict[str, int] = field(default_factory=dict)  # field -> leading characters used
+
+    @property
+    def column(self) -> str:
+        return f"bk_{self.name}"
+
+    def key(self, frame: pd.DataFrame) -> pd.Series:
+        parts = []
+        for f in self.fields:
+            s = frame[f]
+            if f in self.prefix:
+                s = s.str[: self.prefix[f]]
+            parts.append(s)
+        out = parts[0].astype(object)
+        for p in parts[1:]:
+            out = out + "|" + p
+        return out.where(pd.concat(parts, axis=1).notna().all(axis=1), None)
+
+
+# Each rule catches pairs the others miss when one field has a typo or is empty.
+BLOCKING_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule("identifier", ("identifier",)),
+    BlockingRule("name", ("given", "surname1")),
+    BlockingRule("surname_dob", ("surname1_ph", "dob")),
+    BlockingRule("given_dob", ("given_ph", "dob")),
+    BlockingRule("maternal_dob", ("surname2", "dob")),
+    BlockingRule("address", ("postcode", "street_number")),
+    BlockingRule("phone", ("phone",)),
+    BlockingRule("dob_locality", ("dob", "locality")),
+    BlockingRule("initials_postcode", ("given", "surname1", "postcode"),
+                 {"given": 1, "surname1": 1}),
+)
+
+
+@dataclass(frozen=True)
+class BlockReport:
+    rule: str
+    pairs: int  # pairs this rule generates (before the union with other rules)
+    capped_blocks: int
+    capped_records: int
+    largest_capped: list[tuple[str, int]]
+
+
+@dataclass
+class Result:
+    """Scored pairs (``left_id, right_id, match_probability`` and the comparison levels)."""
+
+    pairs: pd.DataFrame
+    blocking: list[BlockReport]
+    features: list[str]
+    seconds: dict[str, float]
+    records: int
+
+    @property
+    def capped(self) -> list[BlockReport]:
+        return [b for b in self.blocking if b.capped_blocks]
+
+
+# -- backends -----------------------------------------------------------------------------------
+
+
+def db_api(backend: Any = "duckdb") -> Any:
+    """A Splink database API: ``"duckdb"``, ``"spark"`` (a local session), or an instance."""
+    if not isinstance(backend, str):
+        return backend
+    if backend == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+    if backend == "spark":
+        from splink.backends.spark import SparkAPI
+
+        return SparkAPI(spark_session=local_spark(), break_lineage_method="parquet",
+                        num_partitions_on_repartition=4)
+    raise InvalidInput(f"unknown backend {backend!r} (duckdb or spark)")
+
+
+def local_spark() -> Any:
+    """A small local Spark session (two cores, quiet logs) for tests and single machines."""
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[2]").appName("binational-resolution")
+             .config("spark.sql.shuffle.partitions", "4")
+             .config("spark.ui.enabled", "false")
+             .config("spark.driver.memory", "2g")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="binational-spark-"))
+    return spark
+
+
+# -- model --------------------------------------------------------------------------------------
+
+
+def _present(frames: Sequence[pd.DataFrame], column: str) -> bool:
+    """A field is used only when every input has some values in it (columns both share)."""
+    return all(f[column].notna().any() for f in frames)
+
+
+def _levels(column: str, levels: Sequence[tuple[Any, float, float]]) -> Any:
+    """A comparison from (level, prior m, prior u) triples, a null level first. The priors
+    are what small inputs are scored with (too few records to estimate anything); larger
+    inputs re-estimate them (u by random sampling, m by expectation maximisation)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    configured = [cll.NullLevel(column) if column else None]
+    for level, m, u in levels:
+        configured.append(level.configure(m_probability=m, u_probability=u))
+    return cl.CustomComparison(output_column_name=column or "surname",
+                               comparison_levels=[c for c in configured if c is not None])
+
+
+def comparisons(features: set[str]) -> list[Any]:
+    """The comparisons for the fields present; names always."""
+    import splink.comparison_level_library as cll
+
+    def custom(sql: str, label: str) -> Any:
+        return cll.CustomLevel(sql, label)
+
+    def exact(column: str, tf: bool = False) -> Any:
+        level = cll.ExactMatchLevel(column)
+        return level.configure(tf_adjustment_column=column, tf_adjustment_weight=0.5) if tf \
+            else level
+
+    surname_null = custom("(surname1_l is null and surname2_l is null) or "
+                          "(surname1_r is null and surname2_r is null)", "null")
+    out: list[Any] = [
+        _levels("given", [
+            (exact("given", tf=True), 0.80, 0.01),
+            # First and second given names swapped or one dropped (José Luis / Luis).
+            (custom("given_l = given2_r or given2_l = given_r", "other given name"), 0.03,
+             0.001),
+            # Given name and surname swapped (a common error of data entry).
+            (custom("given_l = surname1_r and surname1_l = given_r", "name parts swapped"),
+             0.01, 0.00001),
+            (cll.JaroWinklerLevel("given", 0.92), 0.08, 0.005),
+            (custom("given_ph_l = given_ph_r", "same Spanish sound"), 0.02, 0.005),
+            (cll.JaroWinklerLevel("given", 0.8), 0.03, 0.03),
+            (cll.ElseLevel(), 0.03, 0.95),
+        ]),
+        _levels("", [
+            (surname_null.configure(is_null_level=True), 0.0, 0.0),
+            (cll.And(cll.ExactMatchLevel("surname1"), cll.ExactMatchLevel("surname2"))
+             .configure(label_for_charts="both surnames"), 0.45, 0.0002),
+            (exact("surname1", tf=True), 0.35, 0.005),
+            # The paternal surname dropped on one side: its maternal one is the other's first.
+            (custom("surname1_l = surname2_r or surname2_l = surname1_r",
+                    "one surname dropped"), 0.05, 0.0005),
+            (cll.JaroWinklerLevel("surname1", 0.92), 0.08, 0.003),
+            (custom("surname1_ph_l = surname1_ph_r", "same Spanish sound"), 0.02, 0.003),
+            (cll.JaroWinklerLevel("surname1", 0.8), 0.02, 0.03),
+            (cll.ElseLevel(), 0.03, 0.96),
+        ]),
+    ]
+    strings = [(cll.ExactMatchLevel, None, 0.85, 0.001),
+               (cll.DamerauLevenshteinLevel, 1, 0.08, 0.005),
+               (cll.DamerauLevenshteinLevel, 2, 0.03, 0.03),
+               (cll.ElseLevel, None, 0.04, 0.964)]
+
+    def edits(column: str) -> Any:
+        levels = []
+        for kind, arg, m, u in strings:
+            level = kind() if kind is cll.ElseLevel else (
+                kind(column) if arg is None else kind(column, arg))
+            levels.append((level, m, u))
+        return _levels(column, levels)
+
+    for column in ("dob", "identifier", "phone"):
+        if column in features:
+            out.append(edits(column))
+    for column in ("street", "locality"):
+        if column in features:
+            out.append(_levels(column, [
+                (exact(column, tf=True), 0.8, 0.002),
+                (cll.JaroWinklerLevel(column, 0.92), 0.1, 0.002),
+                (cll.JaroWinklerLevel(column, 0.8), 0.04, 0.02),
+                (cll.ElseLevel(), 0.06, 0.976)]))
+    if "postcode" in features:
+        out.append(_levels("postcode", [
+            (exact("postcode", tf=True), 0.85, 0.002),
+            (cll.DamerauLevenshteinLevel("postcode", 1), 0.08, 0.02),
+            (cll.ElseLevel(), 0.07, 0.978)]))
+    for column, u in (("street_number", 0.01), ("state", 0.2)):
+        if column in features:
+            out.append(_levels(column, [(exact(column), 0.9, u), (cll.ElseLevel(), 0.1, 1 - u)]))
+    return out
+
+
+def features_of(frames: Sequence[pd.DataFrame]) -> set[str]:
+    names = {"dob", "identifier", "street_number", "street", "locality", "postcode", "state",
+             "phone"}
+    return {n for n in names if _present(frames, n)}
+
+
+def _rules_for(features: set[str]) -> list[BlockingRule]:
+    usable = features | {"given", "surname1", "surname2", "given_ph", "surname1_ph"}
+    return [r for r in BLOCKING_RULES if all(f in usable for f in r.fields)]
+
+
+def add_blocking_keys(frames: list[pd.DataFrame], rules: Sequence[BlockingRule],
+                      max_block: int) -> tuple[list[pd.DataFrame], list[BlockReport]]:
+    """Add each rule's key column; cut blocks beyond ``max_block`` records (counting all
+    inputs together) and count the pairs each rule generates."""
+    reports: list[BlockReport] = []
+    out = [f.copy() for f in frames]
+    for rule in rules:
+        keys = [rule.key(f) for f in out]
+        sizes = pd.concat(keys).value_counts()
+        big = sizes[sizes > max_block]
+        if len(big):
+            cut = set(big.index)
+            keys = [k.where(~k.isin(cut), None) for k in keys]
+        if len(out) == 1:
+            counts = keys[0].value_counts()
+            pairs = int((counts * (counts - 1) // 2).sum())
+        else:
+            left, right = keys[0].value_counts(), keys[1].value_counts()
+            pairs = int((left * right.reindex(left.index, fill_value=0)).sum())
+        for f, k in zip(out, keys, strict=True):
+            f[rule.column] = k
+        reports.append(BlockReport(rule.name, pairs, len(big), int(big.sum()),
+                                   [(str(k), int(v)) for k, v in big.head(5).items()]))
+    return out, reports
+
+
+MIN_TRAIN = 1000  # fewer records than this: scored with the priors (too few to estimate)
+
+
+def settings(link_type: str, features: set[str], rules: Sequence[BlockingRule],
+             prior: float) -> Any:
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name=UNIQUE_ID,
+        probability_two_random_records_match=prior,
+        comparisons=comparisons(features),
+        blocking_rules_to_generate_predictions=[block_on(r.column) for r in rules],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+
+
+def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
+         threshold: float = DEFAULT_THRESHOLD, max_block: int = DEFAULT_MAX_BLOCK,
+         max_pairs_u: float = 2e5, train: bool = False) -> Result:
+    """Deduplicate one frame or link two; pairs at or above ``threshold``.
+
+    ``train``: estimate u by random sampling and m by expectation maximisation from the
+    data (needs at least ``MIN_TRAIN`` records); otherwise the priors set in
+    ``comparisons`` score the pairs (with term-frequency adjustments from the data). On FEBRL
+    the priors do as well as the trained model in a fraction of the time (BENCHMARKS.md)."""
+    from splink import Linker, block_on
+
+    if not 1 <= len(frames) <= 2:
+        raise InvalidInput("give one table to deduplicate or two to link")
+    if not 0.0 <= threshold <= 1.0:
+        raise InvalidInput("threshold is a probability between 0 and 1")
+    if max_block < 2:
+        raise InvalidInput("max_block must be at least 2 records")
+    for i, f in enumerate(frames):
+        if f.empty:
+            raise InvalidInput(f"input {i + 1} has no records")
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    n = sum(len(f) for f in frames)
+    features = features_of(frames)
+    rules = _rules_for(features)
+    keyed, reports = add_blocking_keys(list(frames), rules, max_block)
+    if sum(r.pairs for r in reports) == 0:
+        empty = pd.DataFrame(columns=["left_id", "right_id", "match_probability"])
+        return Result(empty, reports, sorted(features), {"total": 0.0}, n)
+    link_type = "dedupe_only" if len(frames) == 1 else "link_only"
+    # Each record has about one match: the prior odds that two random records match.
+    total_pairs = len(frames[0]) * (len(frames[0]) - 1) / 2 if len(frames) == 1 \
+        else len(frames[0]) * len(frames[1])
+    prior = min(0.5, max(len(f) for f in frames) / max(total_pairs, 1))
+    api = db_api(backend)
+    inputs = keyed if not _is_spark(api) else [_to_spark(api, k) for k in keyed]
+    _quiet()
+    linker = Linker(inputs if len(inputs) == 2 else inputs[0],
+                    settings(link_type, features, rules, prior), api,
+                    input_table_aliases=[LEFT, RIGHT][: len(inputs)],
+                    set_up_basic_logging=False)
+    seconds["setup"] = time.perf_counter() - started
+    t0 = time.perf_counter()
+    if train and n < MIN_TRAIN:
+        raise InvalidInput(f"too few records to train a model ({n:,}; at least {MIN_TRAIN:,})")
+    if train:
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=1)
+        # Two EM sessions so every comparison's m is estimated (each is blind to the fields
+        # it blocks on).
+        em_rules = [block_on("bk_name")]
+        em_rules.append(block_on("dob") if "dob" in features else block_on("given"))
+        for rule in em_rules:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True)
+    seconds["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    pairs = predictions.as_pandas_dataframe()
+    seconds["predict"] = time.perf_counter() - t0
+    seconds["total"] = time.perf_counter() - started
+    out = pairs.rename(columns={"unique_id_l": "left_id", "unique_id_r": "right_id"})
+    keep = ["left_id", "right_id", "match_probability", "match_weight", "source_dataset_l",
+            *[c for c in out.columns if c.startswith("gamma_")]]
+    out = out[[c for c in keep if c in out.columns]]
+    out = out.sort_values("match_probability", ascending=False, kind="stable")
+    return Result(out.reset_index(drop=True), reports, sorted(features), seconds, n)
+
+
+def _is_spark(api: Any) -> bool:
+    return type(api).__name__ == "SparkAPI"
+
+
+def _to_spark(api: Any, frame: pd.DataFrame) -> Any:
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    schema = StructType([StructField(c, StringType(), True) for c in frame.columns])
+    rows = frame.astype(object).where(frame.notna(), None).values.tolist()
+    return api.spark.createDataFrame(rows, schema)
+
+
+def _quiet() -> None:
+    # Splink logs every training step at INFO; the CLI prints its own summary.
+    logging.getLogger("splink").setLevel(logging.ERROR)
