@@ -446,6 +446,25 @@ def test_batch_screening_writes_one_record(lists: ListWorld) -> None:
         results[0][0].id}
 
 
+def test_batch_in_worker_processes_gives_the_same_results(lists: ListWorld) -> None:
+    for ds in ("uif_list", "fincen_list"):
+        lists.screener.index_dataset(ds)
+    lists.grant_fincen()
+    names = ["El Mencho", "Ismael Zambada García", "Juana Pérez", "Nemesio Ozeguera",
+             "Antonio Oseguera Cervantes", "Grupo Frutícola"] * 3
+    caller = lists.caller("analyst.fincen")
+
+    def run(workers: int) -> list[list[tuple[str, float, bool]]]:
+        return [[(m.id, m.score, m.match) for m in found]
+                for found in lists.screener.screen_many(caller, [Query(n) for n in names],
+                                                        workers=workers)]
+
+    alone, forked = run(1), run(2)
+    assert forked == alone and sum(bool(r) for r in alone) >= 4
+    batches = lists.platform.audit.records(action="screening.batch", limit=5)
+    assert [r["detail"]["queries"] for r in batches] == [len(names), len(names)]
+
+
 def test_abandoned_batch_is_still_audited(lists: ListWorld) -> None:
     lists.screener.index_dataset("fincen_list")
     stream = lists.screener.screen_many(lists.caller("analyst.fincen"),

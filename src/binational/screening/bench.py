@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import os
 import random
 import re
 import tempfile
@@ -936,7 +937,8 @@ def bench_speed(tmp: Path, data_dir: Path, qs: QuerySet, sizes: Sizes,
         # screened on its own. This bounds the run time of a slow build.
         budget = TARGETS["batch_100k_s"] * sizes.batch_names / 100_000 * BATCH_SLACK
         start = time.perf_counter()
-        for found in screener.screen_many(caller, names, threshold=DEFAULT_THRESHOLD, limit=1):
+        for found in screener.screen_many(caller, names, threshold=DEFAULT_THRESHOLD, limit=1,
+                                          workers=os.cpu_count() or 1):
             screened += 1
             matched += bool(found and found[0].match)
             if screened % 1_000 == 0 and screened < len(names):

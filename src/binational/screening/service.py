@@ -7,8 +7,15 @@ leaves one audit record (with access receipts for other agencies' records that w
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from binational.core.access import Caller, Disclosed
 from binational.core.errors import BinationalError, InvalidInput
@@ -27,6 +34,7 @@ from binational.screening.matching import (
 )
 
 CANDIDATES = 50
+BATCH_CHUNK = 1000  # queries scored between two reads of the store
 DEFAULT_CUTOFF = 0.5  # results scoring below this are not returned at all
 MAX_LIMIT = 100
 
@@ -51,25 +59,13 @@ class Screener:
 
     def candidates(self, scope: Scope, query: Query, limit: int = CANDIDATES) -> list[str]:
         """Ids of the likeliest entities for a query, within a scope (no scoring)."""
-        return [profile.id for _, profile in self._retrieve(scope, query, limit)]
+        found = self.searchable(scope)
+        return [found.profile(hit).id for hit in found.retrieve(query, limit)]
 
-    def _retrieve(self, scope: Scope, query: Query, limit: int
-                  ) -> list[tuple[int, compiled.Profile]]:
-        """The entities in scope sharing the most (weighted) keys with the query, from the
-        in-memory lists, as ``(hits, profile)``, best first (ties by id)."""
-        if scope.empty or limit <= 0:
-            return []
-        keys = index.query_keys(query)
-        if not keys:
-            return []
-        compatible = index.compatible_schemata(query.schema)
-        found: list[tuple[int, compiled.Profile]] = []
-        for lst in compiled.lists_in(self.platform.db, scope.datasets):
-            allowed = lst.allowed(scope.datasets[lst.dataset], compatible)
-            found.extend((hits, lst.profiles[pos]) for hits, pos in
-                         lst.search(keys, allowed, limit))
-        found.sort(key=lambda hit: (-hit[0], hit[1].id))
-        return found[:limit]
+    def searchable(self, scope: Scope) -> Searchable:
+        """The in-memory lists a scope covers, as they are now (a batch keeps this snapshot
+        throughout, so it is screened against one version of each list)."""
+        return Searchable(scope, list(compiled.lists_in(self.platform.db, scope.datasets)))
 
     # -- screening ----------------------------------------------------------------------------
 
@@ -96,10 +92,12 @@ class Screener:
     def screen_many(self, caller: Caller, queries: Iterable[Query], *,
                     datasets: Sequence[str] | None = None,
                     threshold: float = DEFAULT_THRESHOLD, limit: int = 10,
-                    cutoff: float = DEFAULT_CUTOFF) -> Iterator[list[Match]]:
+                    cutoff: float = DEFAULT_CUTOFF, workers: int = 1
+                    ) -> Iterator[list[Match]]:
         """Screen a batch, yielding one result list per query, in order. The batch is planned
         now (a refusal raises here) and audited once, with counts, when the iteration ends
-        or is abandoned; the queries themselves are neither kept nor logged."""
+        or is abandoned; the queries themselves are neither kept nor logged. ``workers`` > 1
+        scores in that many forked processes (for command-line batches only)."""
         detail: dict[str, Any] = {"threshold": threshold, "datasets": list(datasets or [])}
         access = self.platform.access
         try:
@@ -108,26 +106,38 @@ class Screener:
         except BinationalError as exc:
             access.record_failure(caller, "screening.batch", exc, **detail)
             raise
-        return self._batch(caller, plan, queries, datasets, threshold, limit, cutoff, detail)
+        return self._batch(caller, plan, queries, datasets, threshold, limit, cutoff, detail,
+                           workers)
 
     def _batch(self, caller: Caller, plan: Plan, queries: Iterable[Query],
                datasets: Sequence[str] | None, threshold: float, limit: int, cutoff: float,
-               detail: dict[str, Any]) -> Iterator[list[Match]]:
+               detail: dict[str, Any], workers: int) -> Iterator[list[Match]]:
         seen: dict[str, Disclosed] = {}
         count = matches = results = 0
         complete = False
+        scope = plan.scope.restrict(datasets)
+        found = self.searchable(scope)
+        floor = min(cutoff, threshold)
+        pool = _fork_pool(found, workers)
         try:
-            for query in queries:
-                found = self._screen(plan, query, datasets, threshold, limit, cutoff)
-                count += 1
-                matches += sum(m.match for m in found)
-                results += len(found)
-                for entity in _disclosed(found):
-                    if entity.id is not None:
-                        seen.setdefault(entity.id, entity)
-                yield found
+            for chunk in _chunks(queries, BATCH_CHUNK):
+                if pool is None:
+                    scored = [found.score(q, limit, floor) for q in chunk]
+                else:
+                    scored = list(pool.map(_score_forked, [(q, limit, floor) for q in chunk],
+                                           chunksize=max(1, len(chunk) // (4 * workers))))
+                for result in self._matches(scope, found, scored, threshold):
+                    count += 1
+                    matches += sum(m.match for m in result)
+                    results += len(result)
+                    for entity in _disclosed(result):
+                        if entity.id is not None:
+                            seen.setdefault(entity.id, entity)
+                    yield result
             complete = True
         finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
             self.platform.access.record_results(
                 caller, plan, Action.SEARCH, "screening.batch", list(seen.values()),
                 queries=count, matches=matches, results=results, complete=complete, **detail)
@@ -135,31 +145,120 @@ class Screener:
     def _screen(self, plan: Plan, query: Query, datasets: Sequence[str] | None,
                 threshold: float, limit: int, cutoff: float) -> list[Match]:
         scope = plan.scope.restrict(datasets)
-        floor = min(cutoff, threshold)
-        scored: list[tuple[Scored, compiled.Profile]] = []
-        for _, profile in self._retrieve(scope, query, max(CANDIDATES, limit * 3)):
-            result = explain(query, profile)
-            if result.score >= floor:
-                scored.append((result, profile))
-        scored.sort(key=lambda item: (-item[0].score, item[1].id))
-        top = scored[:limit]
-        if not top:
-            return []
-        # Only what is returned is read from the store, again through the reader's scope.
+        found = self.searchable(scope)
+        scored = found.score(query, limit, min(cutoff, threshold))
+        return self._matches(scope, found, [scored], threshold)[0]
+
+    def _matches(self, scope: Scope, found: Searchable, scored: Sequence[list[Hit]],
+                 threshold: float) -> list[list[Match]]:
+        """Matches from scored hits. Only what is returned is read from the store (for a
+        batch, in one read per chunk), again through the reader's scope."""
+        ids = sorted({found.profile(hit).id for hits in scored for hit in hits})
         view = self.platform.store.view(scope)
-        entities = {e.id: e for e in view.get_entities([p.id for _, p in top])}
-        kept: list[Match] = []
-        for result, profile in top:
-            entity = entities.get(profile.id)
-            if entity is None:
-                continue
-            match = Match(entity, result.score, result.score >= threshold, result.features,
-                          names=result.names)
-            for designation in profile.designations:  # same list, hence same scope
-                match.sanctions.append(designation.as_dict())
-                match.sanction_entities.append(designation)
-            kept.append(match)
-        return rank(kept)
+        entities = {e.id: e for e in view.get_entities(ids)} if ids else {}
+        out: list[list[Match]] = []
+        for hits in scored:
+            kept: list[Match] = []
+            for hit in hits:
+                profile = found.profile(hit)
+                entity = entities.get(profile.id)
+                if entity is None or hit.result is None:
+                    continue
+                result = hit.result
+                match = Match(entity, result.score, result.score >= threshold,
+                              result.features, names=result.names)
+                for designation in profile.designations:  # same list, hence same scope
+                    match.sanctions.append(designation.as_dict())
+                    match.sanction_entities.append(designation)
+                kept.append(match)
+            out.append(rank(kept))
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A candidate of one query: where it is (list, position), its retrieval weight and,
+    once scored, its score. Small and picklable, so batch workers can return it."""
+
+    hits: int
+    list_index: int
+    position: int
+    result: Scored | None = None
+
+
+class Searchable:
+    """The lists a scope covers, with the schema filters of the scope applied."""
+
+    def __init__(self, scope: Scope, lists: list[compiled.CompiledList]) -> None:
+        self.scope = scope
+        self.lists = lists
+        self._allowed: dict[tuple[int, str], npt.NDArray[np.bool_]] = {}
+
+    def profile(self, hit: Hit) -> compiled.Profile:
+        return self.lists[hit.list_index].profiles[hit.position]
+
+    def _allowed_for(self, index_: int, schema: str) -> npt.NDArray[np.bool_]:
+        key = (index_, schema)
+        if key not in self._allowed:
+            lst = self.lists[index_]
+            self._allowed[key] = lst.allowed(self.scope.datasets[lst.dataset],
+                                             index.compatible_schemata(schema))
+        return self._allowed[key]
+
+    def retrieve(self, query: Query, limit: int) -> list[Hit]:
+        """The entities sharing the most (weighted) keys with the query, best first (ties
+        by id)."""
+        if self.scope.empty or limit <= 0:
+            return []
+        keys = index.query_keys(query)
+        if not keys:
+            return []
+        found: list[Hit] = []
+        for i, lst in enumerate(self.lists):
+            allowed = self._allowed_for(i, query.schema)
+            found.extend(Hit(hits, i, pos) for hits, pos in lst.search(keys, allowed, limit))
+        found.sort(key=lambda hit: (-hit.hits, self.profile(hit).id))
+        return found[:limit]
+
+    def score(self, query: Query, limit: int, floor: float) -> list[Hit]:
+        """The best ``limit`` candidates scoring at least ``floor``, scored."""
+        scored: list[Hit] = []
+        for hit in self.retrieve(query, max(CANDIDATES, limit * 3)):
+            result = explain(query, self.profile(hit))
+            if result.score >= floor:
+                scored.append(Hit(hit.hits, hit.list_index, hit.position, result))
+        scored.sort(key=lambda h: (-h.result.score if h.result else 0.0, self.profile(h).id))
+        return scored[:limit]
+
+
+# -- batch workers -----------------------------------------------------------------------------
+# A batch can be scored by forked worker processes: they inherit the in-memory lists from the
+# parent (copy-on-write), score, and send back small ``Hit`` records; the parent reads the
+# returned records from the store and audits. Forking is only offered to callers that own
+# their process (the CLI), never inside the server.
+
+_forked: Searchable | None = None
+
+
+def _score_forked(args: tuple[Query, int, float]) -> list[Hit]:
+    assert _forked is not None, "a batch worker started without its lists"
+    query, limit, floor = args
+    return _forked.score(query, limit, floor)
+
+
+def _fork_pool(found: Searchable, workers: int) -> ProcessPoolExecutor | None:
+    global _forked
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    _forked = found
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("fork"))
+
+
+def _chunks(items: Iterable[Query], size: int) -> Iterator[list[Query]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def _disclosed(matches: Sequence[Match]) -> list[Disclosed]:
