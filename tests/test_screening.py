@@ -19,10 +19,10 @@ from binational.core.policy import GrantRequest, QueryContext
 from binational.core.store import Scope
 from binational.core.vocab import Action, Country, Purpose, Role
 from binational.screening import DEFAULT_THRESHOLD, Feature, Match, Query, Screener, score
+from binational.screening.compiled import Designation
 from binational.screening.index import entity_keys, query_keys
 from binational.screening.matching import make_match
 from binational.screening.names import align, analyze, phonetic_key, strip_legal_form
-from binational.screening.compiled import Designation
 from binational.screening.tables import screening_key
 from tests.world import PASSWORD, in_days
 
