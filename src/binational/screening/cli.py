@@ -207,13 +207,16 @@ def bench_screening(
     = None,
     data_dir: Annotated[Path, typer.Option(
         "--data-dir", help="The shared public data (sanctions, FEBRL).")] = Path("../shared/data"),
+    speed_only: Annotated[bool, typer.Option(
+        "--speed-only", help="Only the index, latency and batch timings.")] = False,
 ) -> None:
     """Screening quality and speed on the OFAC lists, next to nomenklatura's algorithms."""
     from binational.screening.bench import run_screening
 
     if not data_dir.is_dir():
         fail(f"the public data folder {data_dir} is missing (give --data-dir)")
-    run_screening(quick=quick, out=out, console=console, data_dir=data_dir)
+    run_screening(quick=quick, out=out, console=console, data_dir=data_dir,
+                  speed_only=speed_only)
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
