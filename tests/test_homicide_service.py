@@ -3,6 +3,7 @@ purposes, receipts), the API, and the demo seed. Runs on SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -229,3 +230,37 @@ def test_demo_seed_is_idempotent(platform: Platform, tmp_path: Path) -> None:
     assert {p["forecast_rank"] for p in props} == set(range(1, len(props) + 1))
     spanish = service.search_programmes(atf, "interrupción de la violencia")
     assert [p["agency"] for p in spanish] == ["SESNSP"]
+
+
+def test_cli_load_trends_and_registry(world: World, db_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from binational.core.cli.main import app
+
+    runner = CliRunner()
+    base = ["--database-url", db_url, "homicide"]
+    bad = tmp_path / "m.csv"
+    bad.write_text("ent_mun|year|month|homicides|pop_est|homicide_rate\n"
+                   "11020|2020|1|5|1000|6\n99999|2020|1|1|1|1\n")
+    loaded = runner.invoke(app, [*base, "load", "inegi-municipal", str(bad),
+                                 "--dataset", "uif_stats", "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    report = json.loads(loaded.stdout)
+    assert report["rows"] == 1 and report["issues"] == [
+        {"line": 3, "message": "unknown municipality code '99999'"}]
+    shown = runner.invoke(app, [*base, "trends", "--agency", "UIF", "--level", "municipality",
+                                "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["areas"][0]["state_name"] == "Guanajuato"
+    assert runner.invoke(app, [*base, "publish-seed", "--dataset", "uif_registry"]
+                         ).exit_code == 0
+    found = runner.invoke(app, [*base, "programmes", "--agency", "UIF", "disuasion", "--json"])
+    # "disuasión" and "disuasivo" share the Spanish stem: deterrence, effective or not.
+    assert [(p["name"]["en"].split(" ")[0], p["rating"]) for p in json.loads(found.stdout)] \
+        == [("Focused", "effective"), ("Scared", "no-effects")]
+    nothing = runner.invoke(app, [*base, "programmes", "--agency", "CBP", "disuasion",
+                                  "--json"])
+    assert json.loads(nothing.stdout) == []
+    unknown = runner.invoke(app, [*base, "load", "inegi-municipal", str(bad), "--dataset",
+                                  "nope"])
+    assert unknown.exit_code == 2 and "no dataset 'nope'" in unknown.output
