@@ -88,6 +88,17 @@ def test_lonlat_rows_in_metres_are_mixed_projections(tmp_path: Path) -> None:
     assert inc.projection is not None and abs(inc.projection.lat0 - 19.4345) < 0.01
 
 
+def test_semicolons_and_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "mx.csv"
+    path.write_text("lon;lat;fecha\n-99,1332;19,4326;2021-03-01\n-99,1301;19,4310;2021-03-02\n"
+                    "-99,1300;19,4300;ayer\n")
+    inc = read_incidents(path, "lon", "lat", "fecha", lonlat=True)
+    assert len(inc) == 2 and [i.line for i in inc.issues] == [4]
+    lon, lat = inc.projection.inverse(inc.x, inc.y) if inc.projection else (inc.x, inc.y)
+    assert lon.tolist() == pytest.approx([-99.1332, -99.1301])
+    assert lat.tolist() == pytest.approx([19.4326, 19.4310])
+
+
 def test_missing_column_and_ambiguous_dates_are_refused(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "i.csv", [(1.0, 2.0, "01/02/2020")])
     with pytest.raises(InvalidInput, match="no column 'date'"):
