@@ -217,9 +217,10 @@ def test_demo_seed_is_idempotent(platform: Platform, tmp_path: Path) -> None:
                     .scalar_one(),
                     len(platform.policy.live_grants(operator("ATF", Country.US))))
 
-    before = counts()
+    before, records = counts(), platform.audit.count()
     assert seed(platform, tmp_path) == []
     assert counts() == before
+    assert platform.audit.count() == records  # a second seed writes (and audits) nothing
     atf = Caller(operator("ATF", Country.US), HOMICIDE)
     service = Homicide(platform)
     assert {c["agency"] for c in service.list_cases(atf)} == {"ATF", "FGR"}

@@ -73,8 +73,10 @@ class LoadReport:
                 "warnings": [w.to_json() for w in self.warnings[:1000]]}
 
 
-def _id(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+def programme_id(dataset: str, name_en: str) -> str:
+    """Stable per dataset and English name: publishing again updates the same record."""
+    digest = hashlib.sha256(f"{dataset}\x1f{name_en.strip().lower()}".encode()).hexdigest()
+    return "bp-" + digest[:16]
 
 
 class Homicide:
@@ -416,7 +418,7 @@ class Homicide:
     def publish(self, caller: Caller, dataset: str, programme: registry.Programme
                 ) -> dict[str, Any]:
         self._writable(caller, dataset, "homicide.programme.write")
-        pid = "bp-" + _id(dataset, programme.name_en.lower())[:16]
+        pid = programme_id(dataset, programme.name_en)
         row = {"dataset": dataset, "id": pid, "name_en": programme.name_en,
                "name_es": programme.name_es, "summary_en": programme.summary_en,
                "summary_es": programme.summary_es, "rating": programme.rating,
