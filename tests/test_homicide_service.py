@@ -265,3 +265,43 @@ def test_cli_load_trends_and_registry(world: World, db_url: str, tmp_path: Path)
     unknown = runner.invoke(app, [*base, "load", "inegi-municipal", str(bad), "--dataset",
                                   "nope"])
     assert unknown.exit_code == 2 and "no dataset 'nope'" in unknown.output
+
+
+def test_stored_incidents_feed_hot_spots_under_grants(world: World, tmp_path: Path) -> None:
+    service = Homicide(world.platform)
+    rows = ["lon,lat,fecha"]
+    for i in range(80):  # a hot block near the Zócalo in March, and scattered ones
+        rows.append(f"{-99.1332 + (i % 4) * 0.0002:.6f},{19.4326 + (i % 3) * 0.0002:.6f},"
+                    f"2021-03-{1 + i % 28:02d}")
+        rows.append(f"{-99.20 + (i * 7 % 40) * 0.004:.6f},{19.30 + (i * 11 % 40) * 0.006:.6f},"
+                    f"2021-02-{1 + i % 28:02d}")
+    rows.append("-99.1,19.4,not a date")
+    path = tmp_path / "cdmx.csv"
+    path.write_text("\n".join(rows) + "\n")
+    report = service.load_incidents(admin(world, "UIF"), "uif_stats", path, x="lon", y="lat",
+                                    date="fecha", lonlat=True)
+    assert report.rows == 160 and [i.line for i in report.issues] == [162]
+    us = caller(world, "analyst.cbp")
+    assert len(service.incidents(us)) == 0
+    grant(world, "UIF", "uif_stats", [Purpose.HOMICIDE_INVESTIGATION], country=Country.US)
+    seen = service.incidents(us)
+    assert len(seen) == 160 and seen.projection is not None
+    assert ("CBP", "incidents:uif_stats") in receipts(world, "uif_stats")
+    client = TestClient(create_app(world.platform))
+    auth = {"Authorization": f"Bearer {world.login('analyst.cbp')}", **HEADERS}
+    grid = client.get("/homicide/hotspots/forecast", headers=auth, params={
+        "train_until": "2021-03-20", "horizon": "7", "cell_size": "100", "model": "kde"})
+    assert grid.status_code == 200, grid.text
+    top = grid.json()["cells"][0]
+    assert top["cell_x"] <= -99.1332 < top["cell_x"] + grid.json()["cell_width"]
+    assert grid.json()["geojson"]["features"][0]["properties"]["rank"] == 1
+    assert client.get("/homicide/hotspots/forecast", headers=auth, params={
+        "train_until": "2021-03-20", "crime": "arson"}).status_code == 404
+    # A projected dataset next to a lon/lat one cannot be mixed on one grid.
+    projected = tmp_path / "p.csv"
+    projected.write_text("x,y,d\n350000,560000,2021-01-01\n350100,560050,2021-01-02\n")
+    service.load_incidents(admin(world, "CBP"), "cbp_shipments", projected, x="x", y="y",
+                           date="d", crs="EPSG:26971")
+    with pytest.raises(InvalidInput, match="several projections"):
+        service.incidents(us)
+    assert len(service.incidents(us, datasets=["cbp_shipments"])) == 2

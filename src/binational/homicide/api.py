@@ -120,6 +120,28 @@ def hotspots_demo(
     return {**report, "crs": "EPSG:26971"}
 
 
+@router.get("/hotspots/forecast")
+def hotspots_stored(
+    caller: CallerDep, platform: PlatformDep,
+    train_until: Annotated[str, QueryParam(description="Last training day, YYYY-MM-DD")],
+    horizon: Annotated[float, QueryParam(gt=0, le=3660)] = 28.0,
+    cell_size: Annotated[float, QueryParam(gt=0, le=100_000)] = 250.0,
+    model: str = "sepp",
+    crime: str = "homicide",
+    dataset: Annotated[list[str] | None, QueryParam(description="Only these datasets")]
+    = None,
+    top: Annotated[int, QueryParam(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    """Forecast grid over the stored incidents the caller may see (GeoJSON cells)."""
+    check_model(model)
+    until = parse_day(train_until, "train_until")
+    inc = Homicide(platform).incidents(caller, crime=crime, datasets=dataset)
+    if not len(inc):
+        raise NotFound(f"no {crime} incidents visible for this purpose")
+    return forecast_report(inc, ForecastRequest(until, horizon, cell_size, model,
+                                                ModelOptions(), top, geojson=True))
+
+
 async def _save(upload: UploadFile, folder: Path) -> Path:
     path = folder / "incidents.csv"
     size = 0

@@ -83,6 +83,39 @@ def load(
                   + f"; {len(report.issues):,} rows rejected, {len(report.warnings):,} notes")
 
 
+@homicide_app.command("load-incidents")
+def load_incidents(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="CSV file of geocoded incidents.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset to load into.")],
+    x: Annotated[str, typer.Option("--x", help="Column of x (or longitude).")],
+    y: Annotated[str, typer.Option("--y", help="Column of y (or latitude).")],
+    date: Annotated[str, typer.Option("--date", help="Column of the date.")],
+    date_format: Annotated[str | None, typer.Option("--date-format")] = None,
+    lonlat: Annotated[bool, typer.Option("--lonlat", help="WGS84 longitude/latitude.")]
+    = False,
+    crs: Annotated[str | None, typer.Option(
+        "--crs", help="Name of the projection of x/y, e.g. EPSG:26971.")] = None,
+    crime: Annotated[str, typer.Option("--crime", help="What the incidents are.")]
+    = "homicide",
+    as_json: JsonOpt = False,
+) -> None:
+    """Store geocoded incidents (points and dates only) for hot spots under grants."""
+    platform = open_platform(ctx)
+    agency = _owner(platform, dataset)
+    report = Homicide(platform).load_incidents(
+        _caller(platform, agency, Purpose.HOMICIDE_INVESTIGATION.value, "operator-cli"),
+        dataset, path, x=x, y=y, date=date, date_format=date_format, lonlat=lonlat,
+        crime=crime, crs=crs)
+    if as_json:
+        print_json(report.to_json())
+        return
+    for issue in report.issues[:50]:
+        warn(f"{path}:{issue.line}: {issue.message}")
+    console.print(f"stored {report.rows:,} incidents in {dataset}; {len(report.issues):,} "
+                  "rows rejected")
+
+
 @homicide_app.command("trends")
 def trends(
     ctx: typer.Context,
