@@ -345,3 +345,26 @@ def test_cli_knox_json_and_bad_input(tmp_path: Path) -> None:
                                 "--date", "when", "--train-until", "2020-06-01", "--horizon",
                                 "7", "--cell-size", "100", "--model", "neural"])
     assert model.exit_code == 2 and "unknown model 'neural'" in model.output
+
+
+def test_bench_reads_the_near_repeat_calculator_output(tmp_path: Path) -> None:
+    from binational.homicide.bench import _windows, read_nrc
+
+    verbose = tmp_path / "NRverbose.csv"
+    verbose.write_text(
+        "<<<<< Near Repeat Calculator 1.3 >>>>>,,,,\n,,,,\n"
+        "Observed over mean expected frequencies,,,,\n,,0 to 2,3 to 4,More than 4\n"
+        "v Row,Column >,1,2,3\n1, Same location,15.602,3.341,0.82\n"
+        "2,More than 100,0.999,1,1\n,,,,\n"
+        "Statistical significant table,,,,\n,,0 to 2,3 to 4,More than 4\n"
+        "v Row,Column >,1,2,3\n1, Same location,0.05,0.05,1\n2,More than 100,1,1,0.05\n,,,,\n"
+        "Observed frequencies distribution,,,,\n,,0 to 2,3 to 4,More than 4\n"
+        "v Row,Column >,1,2,3\n1, Same location,202,51,1025\n2,More than 100,5,6,7\n")
+    tables = read_nrc(verbose)
+    assert tables["ratio"] == [[15.602, 3.341, 0.82], [0.999, 1.0, 1.0]]
+    assert tables["p_value"][1] == [1.0, 1.0, 0.05]
+    assert tables["observed"][0] == [202.0, 51.0, 1025.0]
+    weekly, monthly = _windows("weekly"), _windows("monthly")
+    assert len(weekly) == 52 and len(monthly) == 12
+    assert sum(h for _, h in monthly) == 365
+    assert weekly[1][0] - weekly[0][0] == 7

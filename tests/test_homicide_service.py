@@ -115,6 +115,16 @@ def test_cases_link_entities_firearms_and_lab_requests_under_grants(world: World
                             {"title": "x", "lab_requests": [{"lab": "L", "kind": "magic"}]})
     with pytest.raises(NotFound):
         service.create_case(admin(world, "CBP"), "uif_cases", {"title": "x"})
+    # The owner updates the lab request; the reader with a grant sees it, but cannot write.
+    updated = service.update_case(admin(world, "UIF"), case["id"], {
+        "status": "closed", "lab_requests": [{"lab": "Servicios Periciales",
+                                              "kind": "ballistics", "status": "completed"}]})
+    assert updated["status"] == "closed" and updated["entities"] == [person]
+    assert service.get_case(us, case["id"])["lab_requests"][0]["status"] == "completed"
+    with pytest.raises(NotFound):
+        service.update_case(admin(world, "CBP"), case["id"], {"status": "open"})
+    with pytest.raises(InvalidInput, match="cannot change"):
+        service.update_case(admin(world, "UIF"), case["id"], {"dataset": "cbp_shipments"})
 
 
 def test_registry_search_in_both_languages(world: World) -> None:

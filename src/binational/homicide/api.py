@@ -280,6 +280,14 @@ def get_case(case_id: str, caller: CallerDep, platform: PlatformDep) -> dict[str
     return Homicide(platform).get_case(caller, case_id)
 
 
+@router.patch("/cases/{case_id}")
+def update_case(case_id: str, body: dict[str, Any], caller: CallerDep,
+                platform: PlatformDep) -> dict[str, Any]:
+    """Change a case of the caller's agency: status, summary, entities, firearms,
+    lab_requests (lists replaced whole)."""
+    return Homicide(platform).update_case(caller, case_id, body)
+
+
 @router.post("/cases", status_code=201)
 def create_case(body: dict[str, Any], caller: CallerDep, platform: PlatformDep,
                 dataset: Annotated[str, QueryParam()]) -> dict[str, Any]:

@@ -399,6 +399,40 @@ class Homicide:
         self._record(caller, None, Action.READ, "homicide.case.write", [(dataset, row["id"])])
         return self.get_case(caller, row["id"])
 
+    def update_case(self, caller: Caller, case_id: str, changes: dict[str, Any]
+                    ) -> dict[str, Any]:
+        """Change a case of the caller's own agency (status, summary, links, firearms, lab
+        requests: lists are replaced whole). Another agency's case is absent, even when the
+        caller may read it: only the owner writes."""
+        c = homicide_case.c
+        with self.platform.db.read() as conn:
+            row = conn.execute(sa.select(homicide_case).where(c.id == case_id)
+                               ).mappings().first()
+        info = self.platform.catalog.all().get(row["dataset"]) if row else None
+        if row is None or info is None or info.agency != caller.principal.agency:
+            exc = NotFound(f"no case {case_id!r}")
+            self.platform.access.record_failure(caller, "homicide.case.write", exc,
+                                                case=case_id)
+            raise exc
+        self._writable(caller, row["dataset"], "homicide.case.write")
+        allowed = {"title", "summary", "status", "crime", "occurred_on", "place", "area_code",
+                   "entities", "firearms", "lab_requests"}
+        unknown = sorted(set(changes) - allowed)
+        try:
+            if unknown:
+                raise InvalidInput(f"cannot change {', '.join(unknown)}")
+            merged = self._case_row(caller, {**dict(row), **changes})
+        except InvalidInput as exc:
+            self.platform.access.record_failure(caller, "homicide.case.write", exc,
+                                                case=case_id)
+            raise
+        with self.platform.db.write() as conn:
+            conn.execute(sa.update(homicide_case).where(c.id == case_id).values(
+                **merged, updated_at=utcnow()))
+        self._record(caller, None, Action.READ, "homicide.case.write",
+                     [(row["dataset"], case_id)], changed=sorted(changes))
+        return self.get_case(caller, case_id)
+
     def _case_row(self, caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
         title = str(data.get("title") or "").strip()
         if not title:
