@@ -82,9 +82,11 @@ def test_lonlat_rows_in_metres_are_mixed_projections(tmp_path: Path) -> None:
     rows: list[tuple[object, object, str]] = [
         (-99.13 + 0.001 * i, 19.43 + 0.001 * i, "2020-01-01") for i in range(10)]
     rows.append((485000.0, 2148000.0, "2020-01-02"))
+    rows.append((19.43, -99.13, "2020-01-03"))
     inc = read_incidents(write_csv(tmp_path / "i.csv", rows), "x", "y", "when", lonlat=True)
-    assert [i.line for i in inc.issues] == [12]
-    assert "not longitude/latitude" in inc.issues[0].message
+    assert [i.line for i in inc.issues] == [12, 13]
+    assert "mixed projections" in inc.issues[0].message
+    assert "swapped" in inc.issues[1].message
     assert inc.projection is not None and abs(inc.projection.lat0 - 19.4345) < 0.01
 
 

@@ -206,8 +206,10 @@ def read_incidents(path: Path, x_col: str, y_col: str, date_col: str, *,
             issues.append(RowIssue(line, "coordinates (0, 0): the row was not geocoded"))
             continue
         if lonlat and not (-180 <= x <= 180 and -90 <= y <= 90):
+            hint = ("latitude and longitude swapped?" if -90 <= x <= 90 and -180 <= y <= 180
+                    else "mixed projections?")
             issues.append(RowIssue(line, f"coordinates ({x:g}, {y:g}) are not longitude/"
-                                         "latitude: mixed projections?"))
+                                         f"latitude: {hint}"))
             continue
         try:
             when = datetime.strptime(dv, fmt)
