@@ -82,10 +82,23 @@ def test_lonlat_rows_in_metres_are_mixed_projections(tmp_path: Path) -> None:
     rows: list[tuple[object, object, str]] = [
         (-99.13 + 0.001 * i, 19.43 + 0.001 * i, "2020-01-01") for i in range(10)]
     rows.append((485000.0, 2148000.0, "2020-01-02"))
+    rows.append((19.43, -99.13, "2020-01-03"))
     inc = read_incidents(write_csv(tmp_path / "i.csv", rows), "x", "y", "when", lonlat=True)
-    assert [i.line for i in inc.issues] == [12]
-    assert "not longitude/latitude" in inc.issues[0].message
+    assert [i.line for i in inc.issues] == [12, 13]
+    assert "mixed projections" in inc.issues[0].message
+    assert "swapped" in inc.issues[1].message
     assert inc.projection is not None and abs(inc.projection.lat0 - 19.4345) < 0.01
+
+
+def test_semicolons_and_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "mx.csv"
+    path.write_text("lon;lat;fecha\n-99,1332;19,4326;2021-03-01\n-99,1301;19,4310;2021-03-02\n"
+                    "-99,1300;19,4300;ayer\n")
+    inc = read_incidents(path, "lon", "lat", "fecha", lonlat=True)
+    assert len(inc) == 2 and [i.line for i in inc.issues] == [4]
+    lon, lat = inc.projection.inverse(inc.x, inc.y) if inc.projection else (inc.x, inc.y)
+    assert lon.tolist() == pytest.approx([-99.1332, -99.1301])
+    assert lat.tolist() == pytest.approx([19.4326, 19.4310])
 
 
 def test_missing_column_and_ambiguous_dates_are_refused(tmp_path: Path) -> None:
@@ -334,3 +347,26 @@ def test_cli_knox_json_and_bad_input(tmp_path: Path) -> None:
                                 "--date", "when", "--train-until", "2020-06-01", "--horizon",
                                 "7", "--cell-size", "100", "--model", "neural"])
     assert model.exit_code == 2 and "unknown model 'neural'" in model.output
+
+
+def test_bench_reads_the_near_repeat_calculator_output(tmp_path: Path) -> None:
+    from binational.homicide.bench import _windows, read_nrc
+
+    verbose = tmp_path / "NRverbose.csv"
+    verbose.write_text(
+        "<<<<< Near Repeat Calculator 1.3 >>>>>,,,,\n,,,,\n"
+        "Observed over mean expected frequencies,,,,\n,,0 to 2,3 to 4,More than 4\n"
+        "v Row,Column >,1,2,3\n1, Same location,15.602,3.341,0.82\n"
+        "2,More than 100,0.999,1,1\n,,,,\n"
+        "Statistical significant table,,,,\n,,0 to 2,3 to 4,More than 4\n"
+        "v Row,Column >,1,2,3\n1, Same location,0.05,0.05,1\n2,More than 100,1,1,0.05\n,,,,\n"
+        "Observed frequencies distribution,,,,\n,,0 to 2,3 to 4,More than 4\n"
+        "v Row,Column >,1,2,3\n1, Same location,202,51,1025\n2,More than 100,5,6,7\n")
+    tables = read_nrc(verbose)
+    assert tables["ratio"] == [[15.602, 3.341, 0.82], [0.999, 1.0, 1.0]]
+    assert tables["p_value"][1] == [1.0, 1.0, 0.05]
+    assert tables["observed"][0] == [202.0, 51.0, 1025.0]
+    weekly, monthly = _windows("weekly"), _windows("monthly")
+    assert len(weekly) == 52 and len(monthly) == 12
+    assert sum(h for _, h in monthly) == 365
+    assert weekly[1][0] - weekly[0][0] == 7

@@ -3,6 +3,7 @@ purposes, receipts), the API, and the demo seed. Runs on SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -114,6 +115,16 @@ def test_cases_link_entities_firearms_and_lab_requests_under_grants(world: World
                             {"title": "x", "lab_requests": [{"lab": "L", "kind": "magic"}]})
     with pytest.raises(NotFound):
         service.create_case(admin(world, "CBP"), "uif_cases", {"title": "x"})
+    # The owner updates the lab request; the reader with a grant sees it, but cannot write.
+    updated = service.update_case(admin(world, "UIF"), case["id"], {
+        "status": "closed", "lab_requests": [{"lab": "Servicios Periciales",
+                                              "kind": "ballistics", "status": "completed"}]})
+    assert updated["status"] == "closed" and updated["entities"] == [person]
+    assert service.get_case(us, case["id"])["lab_requests"][0]["status"] == "completed"
+    with pytest.raises(NotFound):
+        service.update_case(admin(world, "CBP"), case["id"], {"status": "open"})
+    with pytest.raises(InvalidInput, match="cannot change"):
+        service.update_case(admin(world, "UIF"), case["id"], {"dataset": "cbp_shipments"})
 
 
 def test_registry_search_in_both_languages(world: World) -> None:
@@ -216,9 +227,10 @@ def test_demo_seed_is_idempotent(platform: Platform, tmp_path: Path) -> None:
                     .scalar_one(),
                     len(platform.policy.live_grants(operator("ATF", Country.US))))
 
-    before = counts()
+    before, records = counts(), platform.audit.count()
     assert seed(platform, tmp_path) == []
     assert counts() == before
+    assert platform.audit.count() == records  # a second seed writes (and audits) nothing
     atf = Caller(operator("ATF", Country.US), HOMICIDE)
     service = Homicide(platform)
     assert {c["agency"] for c in service.list_cases(atf)} == {"ATF", "FGR"}
@@ -229,3 +241,77 @@ def test_demo_seed_is_idempotent(platform: Platform, tmp_path: Path) -> None:
     assert {p["forecast_rank"] for p in props} == set(range(1, len(props) + 1))
     spanish = service.search_programmes(atf, "interrupción de la violencia")
     assert [p["agency"] for p in spanish] == ["SESNSP"]
+
+
+def test_cli_load_trends_and_registry(world: World, db_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from binational.core.cli.main import app
+
+    runner = CliRunner()
+    base = ["--database-url", db_url, "homicide"]
+    bad = tmp_path / "m.csv"
+    bad.write_text("ent_mun|year|month|homicides|pop_est|homicide_rate\n"
+                   "11020|2020|1|5|1000|6\n99999|2020|1|1|1|1\n")
+    loaded = runner.invoke(app, [*base, "load", "inegi-municipal", str(bad),
+                                 "--dataset", "uif_stats", "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    report = json.loads(loaded.stdout)
+    assert report["rows"] == 1 and report["issues"] == [
+        {"line": 3, "message": "unknown municipality code '99999'"}]
+    shown = runner.invoke(app, [*base, "trends", "--agency", "UIF", "--level", "municipality",
+                                "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["areas"][0]["state_name"] == "Guanajuato"
+    assert runner.invoke(app, [*base, "publish-seed", "--dataset", "uif_registry"]
+                         ).exit_code == 0
+    found = runner.invoke(app, [*base, "programmes", "--agency", "UIF", "disuasion", "--json"])
+    # "disuasión" and "disuasivo" share the Spanish stem: deterrence, effective or not.
+    assert [(p["name"]["en"].split(" ")[0], p["rating"]) for p in json.loads(found.stdout)] \
+        == [("Focused", "effective"), ("Scared", "no-effects")]
+    nothing = runner.invoke(app, [*base, "programmes", "--agency", "CBP", "disuasion",
+                                  "--json"])
+    assert json.loads(nothing.stdout) == []
+    unknown = runner.invoke(app, [*base, "load", "inegi-municipal", str(bad), "--dataset",
+                                  "nope"])
+    assert unknown.exit_code == 2 and "no dataset 'nope'" in unknown.output
+
+
+def test_stored_incidents_feed_hot_spots_under_grants(world: World, tmp_path: Path) -> None:
+    service = Homicide(world.platform)
+    rows = ["lon,lat,fecha"]
+    for i in range(80):  # a hot block near the Zócalo in March, and scattered ones
+        rows.append(f"{-99.1332 + (i % 4) * 0.0002:.6f},{19.4326 + (i % 3) * 0.0002:.6f},"
+                    f"2021-03-{1 + i % 28:02d}")
+        rows.append(f"{-99.20 + (i * 7 % 40) * 0.004:.6f},{19.30 + (i * 11 % 40) * 0.006:.6f},"
+                    f"2021-02-{1 + i % 28:02d}")
+    rows.append("-99.1,19.4,not a date")
+    path = tmp_path / "cdmx.csv"
+    path.write_text("\n".join(rows) + "\n")
+    report = service.load_incidents(admin(world, "UIF"), "uif_stats", path, x="lon", y="lat",
+                                    date="fecha", lonlat=True)
+    assert report.rows == 160 and [i.line for i in report.issues] == [162]
+    us = caller(world, "analyst.cbp")
+    assert len(service.incidents(us)) == 0
+    grant(world, "UIF", "uif_stats", [Purpose.HOMICIDE_INVESTIGATION], country=Country.US)
+    seen = service.incidents(us)
+    assert len(seen) == 160 and seen.projection is not None
+    assert ("CBP", "incidents:uif_stats") in receipts(world, "uif_stats")
+    client = TestClient(create_app(world.platform))
+    auth = {"Authorization": f"Bearer {world.login('analyst.cbp')}", **HEADERS}
+    grid = client.get("/homicide/hotspots/forecast", headers=auth, params={
+        "train_until": "2021-03-20", "horizon": "7", "cell_size": "100", "model": "kde"})
+    assert grid.status_code == 200, grid.text
+    top = grid.json()["cells"][0]
+    assert top["cell_x"] <= -99.1332 < top["cell_x"] + grid.json()["cell_width"]
+    assert grid.json()["geojson"]["features"][0]["properties"]["rank"] == 1
+    assert client.get("/homicide/hotspots/forecast", headers=auth, params={
+        "train_until": "2021-03-20", "crime": "arson"}).status_code == 404
+    # A projected dataset next to a lon/lat one cannot be mixed on one grid.
+    projected = tmp_path / "p.csv"
+    projected.write_text("x,y,d\n350000,560000,2021-01-01\n350100,560050,2021-01-02\n")
+    service.load_incidents(admin(world, "CBP"), "cbp_shipments", projected, x="x", y="y",
+                           date="d", crs="EPSG:26971")
+    with pytest.raises(InvalidInput, match="several projections"):
+        service.incidents(us)
+    assert len(service.incidents(us, datasets=["cbp_shipments"])) == 2

@@ -120,6 +120,28 @@ def hotspots_demo(
     return {**report, "crs": "EPSG:26971"}
 
 
+@router.get("/hotspots/forecast")
+def hotspots_stored(
+    caller: CallerDep, platform: PlatformDep,
+    train_until: Annotated[str, QueryParam(description="Last training day, YYYY-MM-DD")],
+    horizon: Annotated[float, QueryParam(gt=0, le=3660)] = 28.0,
+    cell_size: Annotated[float, QueryParam(gt=0, le=100_000)] = 250.0,
+    model: str = "sepp",
+    crime: str = "homicide",
+    dataset: Annotated[list[str] | None, QueryParam(description="Only these datasets")]
+    = None,
+    top: Annotated[int, QueryParam(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    """Forecast grid over the stored incidents the caller may see (GeoJSON cells)."""
+    check_model(model)
+    until = parse_day(train_until, "train_until")
+    inc = Homicide(platform).incidents(caller, crime=crime, datasets=dataset)
+    if not len(inc):
+        raise NotFound(f"no {crime} incidents visible for this purpose")
+    return forecast_report(inc, ForecastRequest(until, horizon, cell_size, model,
+                                                ModelOptions(), top, geojson=True))
+
+
 async def _save(upload: UploadFile, folder: Path) -> Path:
     path = folder / "incidents.csv"
     size = 0
@@ -256,6 +278,14 @@ def list_cases(caller: CallerDep, platform: PlatformDep, status: str | None = No
 @router.get("/cases/{case_id}")
 def get_case(case_id: str, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
     return Homicide(platform).get_case(caller, case_id)
+
+
+@router.patch("/cases/{case_id}")
+def update_case(case_id: str, body: dict[str, Any], caller: CallerDep,
+                platform: PlatformDep) -> dict[str, Any]:
+    """Change a case of the caller's agency: status, summary, entities, firearms,
+    lab_requests (lists replaced whole)."""
+    return Homicide(platform).update_case(caller, case_id, body)
 
 
 @router.post("/cases", status_code=201)

@@ -23,7 +23,7 @@ from binational.core.platform import Platform
 from binational.core.policy import GrantRequest, QueryContext
 from binational.core.vocab import TLP, Action, Country, Purpose
 from binational.homicide.registry import SEED
-from binational.homicide.tables import homicide_case, homicide_series
+from binational.homicide.tables import homicide_case, homicide_programme, homicide_series
 
 FOLDER = "homicide"
 AGENCIES = (
@@ -110,7 +110,7 @@ def _share(platform: Platform, dataset: str, agency: str, purposes: list[Purpose
 
 def seed(platform: Platform, data_dir: Path) -> list[str]:
     """Add the homicide demo; returns warnings."""
-    from binational.homicide.service import Homicide
+    from binational.homicide.service import Homicide, programme_id
 
     warnings: list[str] = []
     identity = platform.identity
@@ -153,8 +153,12 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
             platform.catalog.add(name, agency, title)
         caller = _caller(platform, agency)
         mx = agency == "SESNSP"
+        with platform.db.read() as conn:
+            present = {r[0] for r in conn.execute(sa.select(homicide_programme.c.id).where(
+                homicide_programme.c.dataset == name))}
         for programme in SEED:
-            if programme.name_en.startswith(MX_PROGRAMMES) == mx:
+            mine = programme.name_en.startswith(MX_PROGRAMMES) == mx
+            if mine and programme_id(name, programme.name_en) not in present:
                 service.publish(caller, name, programme)
         for country in Country:
             _share(platform, name, agency, PUBLIC_PURPOSES,

@@ -31,10 +31,11 @@ DATE_FORMATS = (
 )
 SNIFF_ROWS = 5_000
 # A point this many times farther from the median point than the 95th percentile of the
-# others (and at least OUTSIDE_MIN_M) is outside the study area: a geocoding failure such as
-# (0, 0), a swapped pair or a typo, not a real incident.
+# others (and at least OUTSIDE_MIN_M, more than a metropolitan area) is outside the study
+# area: a geocoding failure such as (0, 0), a swapped pair or a typo, not a real incident.
 OUTSIDE_FACTOR = 5.0
-OUTSIDE_MIN_M = 5_000.0
+OUTSIDE_MIN_M = 50_000.0
+DELIMITERS = (",", ";", "\t", "|")
 MAX_ISSUES_LISTED = 10_000
 
 
@@ -171,7 +172,12 @@ def read_incidents(path: Path, x_col: str, y_col: str, date_col: str, *,
         raise InvalidInput(f"no such file: {path}")
     try:
         with path.open(encoding=encoding, newline="") as fh:
-            reader = csv.DictReader(fh)
+            first = fh.readline()
+            fh.seek(0)
+            # Spreadsheets in Mexico often save with ";" (the comma is the decimal mark).
+            delimiter = next((d for d in DELIMITERS if x_col in first.split(d)
+                              or f'"{x_col}"' in first.split(d)), ",")
+            reader = csv.DictReader(fh, delimiter=delimiter)
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in (x_col, y_col, date_col) if c not in header]
             if missing:
@@ -200,8 +206,10 @@ def read_incidents(path: Path, x_col: str, y_col: str, date_col: str, *,
             issues.append(RowIssue(line, "coordinates (0, 0): the row was not geocoded"))
             continue
         if lonlat and not (-180 <= x <= 180 and -90 <= y <= 90):
+            hint = ("latitude and longitude swapped?" if -90 <= x <= 90 and -180 <= y <= 180
+                    else "mixed projections?")
             issues.append(RowIssue(line, f"coordinates ({x:g}, {y:g}) are not longitude/"
-                                         "latitude: mixed projections?"))
+                                         f"latitude: {hint}"))
             continue
         try:
             when = datetime.strptime(dv, fmt)

@@ -31,7 +31,7 @@ from binational.core.store import utcnow
 from binational.core.vocab import Action
 from binational.homicide import indicators, registry
 from binational.homicide.hotspots import gi_star_points
-from binational.homicide.incidents import LocalProjection, RowIssue
+from binational.homicide.incidents import Incidents, LocalProjection, RowIssue, read_incidents
 from binational.homicide.sources import (
     HOMICIDE,
     STATE_NAMES,
@@ -42,6 +42,7 @@ from binational.homicide.sources import (
 from binational.homicide.tables import (
     homicide_area,
     homicide_case,
+    homicide_incident,
     homicide_programme,
     homicide_programme_note,
     homicide_series,
@@ -73,8 +74,10 @@ class LoadReport:
                 "warnings": [w.to_json() for w in self.warnings[:1000]]}
 
 
-def _id(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+def programme_id(dataset: str, name_en: str) -> str:
+    """Stable per dataset and English name: publishing again updates the same record."""
+    digest = hashlib.sha256(f"{dataset}\x1f{name_en.strip().lower()}".encode()).hexdigest()
+    return "bp-" + digest[:16]
 
 
 class Homicide:
@@ -314,6 +317,70 @@ class Homicide:
         self._record(caller, None, Action.READ, f"homicide.hotspots.{kind}", [],
                      rows=rows, rejected=rejected, **detail)
 
+    # -- geocoded incidents -------------------------------------------------------------------
+
+    def load_incidents(self, caller: Caller, dataset: str, path: Path, *, x: str, y: str,
+                       date: str, date_format: str | None = None, lonlat: bool = False,
+                       crime: str = "homicide", crs: str | None = None) -> LoadReport:
+        """Store a file of geocoded incidents in ``dataset`` (replacing its incidents of that
+        crime); rows that cannot be used are reported, as by ``hotspots forecast``."""
+        self._writable(caller, dataset, "homicide.incidents.load")
+        crime = crime.strip().lower()
+        if not crime or len(crime) > 64:
+            raise InvalidInput("--crime must be a short name (e.g. homicide)")
+        label = "lonlat" if lonlat else (crs or "projected").strip()[:32]
+        if label == "lonlat" and not lonlat:
+            raise InvalidInput("crs 'lonlat' means --lonlat")
+        inc = read_incidents(path, x, y, date, date_format=date_format, lonlat=lonlat)
+        if inc.projection is not None:
+            px, py = inc.projection.inverse(inc.x, inc.y)
+        else:
+            px, py = inc.x, inc.y
+        rows = [{"dataset": dataset, "id": f"{crime}:{int(line)}", "crime": crime,
+                 "day": float(day), "x": float(a), "y": float(b), "crs": label}
+                for line, day, a, b in zip(inc.lines, inc.t, px, py, strict=True)]
+        i = homicide_incident.c
+        with self.platform.db.write() as conn:
+            conn.execute(sa.delete(homicide_incident).where(i.dataset == dataset,
+                                                            i.crime == crime))
+            for start in range(0, len(rows), CHUNK):
+                conn.execute(sa.insert(homicide_incident), rows[start:start + CHUNK])
+        self._record(caller, None, Action.READ, "homicide.incidents.load",
+                     [(dataset, path.name)], crime=crime, rows=len(rows),
+                     issues=len(inc.issues))
+        return LoadReport(dataset, "incidents", len(rows), 0, inc.issues, [])
+
+    def incidents(self, caller: Caller, *, crime: str = "homicide",
+                  datasets: Sequence[str] | None = None) -> Incidents:
+        """The incidents of a crime the caller may see, in one plane (audited, with receipts
+        per other agency's dataset). Datasets in different projections cannot be mixed."""
+        detail: dict[str, Any] = {"crime": crime, "datasets": list(datasets or [])}
+        plan = self._plan(caller, Action.SEARCH, "homicide.incidents", **detail)
+        i = homicide_incident.c
+        q = sa.select(i.dataset, i.day, i.x, i.y, i.crs).where(
+            plan.scope.restrict(datasets).clause(i.dataset), i.crime == crime.lower()
+        ).order_by(i.dataset, i.id)
+        with self.platform.db.read() as conn:
+            rows = conn.execute(q).all()
+        seen = sorted({r.dataset for r in rows})
+        crs = sorted({r.crs for r in rows})
+        if len(crs) > 1:
+            exc = InvalidInput(f"the visible incidents are in several projections "
+                               f"({', '.join(crs)}): choose datasets of one")
+            self.platform.access.record_failure(caller, "homicide.incidents", exc, **detail)
+            raise exc
+        self._record(caller, plan, Action.SEARCH, "homicide.incidents",
+                     [(d, f"incidents:{d}") for d in seen], rows=len(rows), **detail)
+        x = np.array([r.x for r in rows], dtype=float)
+        y = np.array([r.y for r in rows], dtype=float)
+        t = np.array([r.day for r in rows], dtype=float)
+        projection = None
+        if crs == ["lonlat"] and rows:
+            projection = LocalProjection(float(np.median(x)), float(np.median(y)))
+            x, y = projection.forward(x, y)
+        return Incidents(x, y, t, np.arange(1, len(rows) + 1, dtype=np.int64), [], projection,
+                         "stored", len(rows))
+
     # -- task-force cases ---------------------------------------------------------------------
 
     def create_case(self, caller: Caller, dataset: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -331,6 +398,40 @@ class Homicide:
             conn.execute(sa.insert(homicide_case), row)
         self._record(caller, None, Action.READ, "homicide.case.write", [(dataset, row["id"])])
         return self.get_case(caller, row["id"])
+
+    def update_case(self, caller: Caller, case_id: str, changes: dict[str, Any]
+                    ) -> dict[str, Any]:
+        """Change a case of the caller's own agency (status, summary, links, firearms, lab
+        requests: lists are replaced whole). Another agency's case is absent, even when the
+        caller may read it: only the owner writes."""
+        c = homicide_case.c
+        with self.platform.db.read() as conn:
+            row = conn.execute(sa.select(homicide_case).where(c.id == case_id)
+                               ).mappings().first()
+        info = self.platform.catalog.all().get(row["dataset"]) if row else None
+        if row is None or info is None or info.agency != caller.principal.agency:
+            exc = NotFound(f"no case {case_id!r}")
+            self.platform.access.record_failure(caller, "homicide.case.write", exc,
+                                                case=case_id)
+            raise exc
+        self._writable(caller, row["dataset"], "homicide.case.write")
+        allowed = {"title", "summary", "status", "crime", "occurred_on", "place", "area_code",
+                   "entities", "firearms", "lab_requests"}
+        unknown = sorted(set(changes) - allowed)
+        try:
+            if unknown:
+                raise InvalidInput(f"cannot change {', '.join(unknown)}")
+            merged = self._case_row(caller, {**dict(row), **changes})
+        except InvalidInput as exc:
+            self.platform.access.record_failure(caller, "homicide.case.write", exc,
+                                                case=case_id)
+            raise
+        with self.platform.db.write() as conn:
+            conn.execute(sa.update(homicide_case).where(c.id == case_id).values(
+                **merged, updated_at=utcnow()))
+        self._record(caller, None, Action.READ, "homicide.case.write",
+                     [(row["dataset"], case_id)], changed=sorted(changes))
+        return self.get_case(caller, case_id)
 
     def _case_row(self, caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
         title = str(data.get("title") or "").strip()
@@ -416,7 +517,7 @@ class Homicide:
     def publish(self, caller: Caller, dataset: str, programme: registry.Programme
                 ) -> dict[str, Any]:
         self._writable(caller, dataset, "homicide.programme.write")
-        pid = "bp-" + _id(dataset, programme.name_en.lower())[:16]
+        pid = programme_id(dataset, programme.name_en)
         row = {"dataset": dataset, "id": pid, "name_en": programme.name_en,
                "name_es": programme.name_es, "summary_en": programme.summary_en,
                "summary_es": programme.summary_es, "rating": programme.rating,

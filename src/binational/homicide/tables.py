@@ -104,3 +104,18 @@ homicide_programme_note = owned_table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_homicide_programme_note_programme", "programme_id"),
 )
+
+# Geocoded incidents (points and dates only: no victims, no suspects), for hot spots and
+# near-repeat analysis of what the reader may see. ``lonlat`` rows are WGS84 longitude and
+# latitude; the others are metres of the projection named in ``crs``.
+homicide_incident = owned_table(
+    "homicide_incident",
+    Column("id", key_text(40), nullable=False),
+    Column("crime", String(64), nullable=False),
+    Column("day", Float, nullable=False),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("crs", String(32), nullable=False),
+    PrimaryKeyConstraint("dataset", "id"),
+    Index("ix_homicide_incident_crime", "crime", "day"),
+)
