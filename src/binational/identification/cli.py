@@ -138,11 +138,8 @@ def bench_identification(
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Entry point ``binational.cli``: ``dvi``, ``identify`` and ``bench identification``."""
+    from binational.identification.records_cli import identify_app
+
     app.add_typer(dvi_app, name="dvi")
-    try:
-        from binational.identification.records_cli import identify_app
-    except ImportError:  # records commands not built yet
-        pass
-    else:
-        app.add_typer(identify_app, name="identify")
+    app.add_typer(identify_app, name="identify")
     bench_app.command("identification")(bench_identification)
