@@ -1,0 +1,99 @@
+"""Identification over HTTP and the ``binational dvi`` / ``identify`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from binational.core.api.app import create_app
+from binational.core.cli.main import app
+from binational.core.platform import Platform
+from binational.core.vocab import Role
+from tests.identification_fixtures import ROOT, Scene, build_scene
+
+DVI = ROOT / "data" / "demo" / "identification" / "dvi"
+MP = {"X-Purpose": "missing-persons", "X-Case-Reference": "FGE-JAL/2026/0042"}
+
+
+@pytest.fixture
+def scene(platform: Platform) -> Scene:
+    s = build_scene(platform)
+    for username, agency, role in (("ana.jal", "FGE-JAL", Role.ANALYST),
+                                   ("admin.pcome", "PCOME", Role.AGENCY_ADMIN)):
+        platform.identity.add_user(username, agency, role, "a long enough password", totp=False)
+    return s
+
+
+def auth(platform: Platform, username: str) -> dict[str, str]:
+    token = platform.identity.create_api_token(username, "tests")
+    return {"Authorization": f"Bearer {token}", **MP}
+
+
+def test_candidates_dvi_and_prum_over_http(scene: Scene) -> None:
+    client = TestClient(create_app(scene.platform))
+    jal = auth(scene.platform, "ana.jal")
+    pc = auth(scene.platform, "admin.pcome")
+    rid, mid = next(iter(scene.mx.truth.items()))
+    res = client.get(f"/identification/remains/{rid}/candidates?top=3", headers=jal)
+    assert res.status_code == 200, res.text
+    top = res.json()["candidates"][0]
+    assert top["id"] == mid and top["reasons"] and {"en", "es"} <= set(top["reasons"][0])
+    assert client.get("/identification/remains/NOPE/candidates", headers=jal).status_code == 404
+    listed = client.get("/identification/remains", headers=jal).json()
+    assert listed["total"] == len(scene.mx.remains)
+    # A bundled DVI case and a posted one give dvir's answer.
+    res = client.post("/identification/dvi/cases/example2/solve", headers=jal)
+    assert res.status_code == 200, res.text
+    assert res.json()["best_assignment"] == {"V1": "M1", "V2": "M2", "V3": "M3"}
+    posted = json.loads((DVI / "example1.json").read_text())
+    res = client.post("/identification/dvi/solve", json=posted, headers=jal)
+    assert res.json()["lr_vs_null"] == pytest.approx(2000)
+    posted["missing"] = ["M1", "NOBODY"]
+    res = client.post("/identification/dvi/solve", json=posted, headers=jal)
+    assert res.status_code == 400 and "NOBODY" in res.text
+    # Prüm: hit, request, release, detail.
+    res = client.post("/identification/queries", headers=jal,
+                      json={"remains_id": rid, "target_agency": "PCOME", "kind": "dna"})
+    assert res.status_code == 200, res.text
+    ref = res.json()["references"][0]
+    assert client.get(f"/identification/hits/{ref}", headers=jal).status_code == 404
+    res = client.post(f"/identification/hits/{ref}/request", headers=jal,
+                      json={"justification": "identification of remains, fosa 3"})
+    assert res.json()["status"] == "requested"
+    res = client.post(f"/identification/hits/{ref}/decision", headers=pc, json={"approve": True})
+    assert res.json()["status"] == "released"
+    detail = client.get(f"/identification/hits/{ref}", headers=jal).json()
+    assert detail["record"]["subject_kind"] == "family"
+    assert client.get("/identification/codes").json()["categories"][0]["es"] == "cabello"
+    no_purpose = {"Authorization": jal["Authorization"]}
+    assert client.get("/identification/remains", headers=no_purpose).status_code == 400
+
+
+def test_dvi_cli_json_and_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["dvi", "solve", str(DVI / "example2.json"), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["best_assignment"] == {"V1": "M1", "V2": "M2", "V3": "M3"}
+    assert data["loglik"] == pytest.approx(-16.1181, abs=1e-4)
+    assert data["lr_vs_null"] == 250
+    assert data["assignments"][1]["LR_vs_null"] == 50
+    res = runner.invoke(app, ["dvi", "solve", str(DVI / "dvi-example.fam"), "--json"])
+    assert res.exit_code == 0, res.output
+    # The Familias drawing of example1: the same answer under Familias' labels.
+    assert json.loads(res.output)["best_assignment"] == {
+        "V1": "Missing male 3", "V2": "Missing person", "V3": "Missing male 2"}
+    res = runner.invoke(app, ["dvi", "solve", str(DVI / "dvi-example.fam")])
+    assert res.exit_code == 0 and "20 possible assignments" in res.output
+    bad = tmp_path / "bad.fam"
+    bad.write_text('"Output from Familias"\n"DO NOT EDIT"\n3.3\n""\nx\n')
+    res = runner.invoke(app, ["dvi", "solve", str(bad)])
+    assert res.exit_code == 2 and "line 5" in res.output
+    res = runner.invoke(app, ["dvi", "solve", str(tmp_path / "none.json")])
+    assert res.exit_code == 2 and "not found" in res.output
+    res = runner.invoke(app, ["dvi", "pairwise", str(DVI / "example2.json"), "--json"])
+    assert json.loads(res.output)["V2"]["M2"] == pytest.approx(5)
