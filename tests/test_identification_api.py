@@ -97,3 +97,18 @@ def test_dvi_cli_json_and_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "not found" in res.output
     res = runner.invoke(app, ["dvi", "pairwise", str(DVI / "example2.json"), "--json"])
     assert json.loads(res.output)["V2"]["M2"] == pytest.approx(5)
+
+
+def test_familias_kinship_hypotheses() -> None:
+    # Ch4-table-4-4.fam holds the persons of KETPchap481 under seven pedigree hypotheses;
+    # its first (both victims at their true places) is the DVI case's best assignment.
+    runner = CliRunner()
+    res = runner.invoke(app, ["dvi", "pedigrees", str(DVI / "Ch4-table-4-4.fam"), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)["hypotheses"]
+    assert [r["pedigree"] for r in rows] == [f"H{i}" for i in range(1, 8)]
+    res = runner.invoke(app, ["dvi", "solve", str(DVI / "KETPchap481.json"), "--json"])
+    assert rows[0]["loglik"] == pytest.approx(json.loads(res.output)["loglik"], abs=1e-9)
+    assert rows[0]["posterior"] > 0.99 and rows[-1]["LR_vs_first"] == 0
+    res = runner.invoke(app, ["dvi", "solve", str(DVI / "Ch4-table-4-4.fam")])
+    assert res.exit_code == 2 and "dvi pedigrees" in res.output

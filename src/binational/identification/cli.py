@@ -118,6 +118,52 @@ def pairwise_cmd(
     console.print(table)
 
 
+@dvi_app.command("pedigrees")
+def pedigrees_cmd(
+    path: Annotated[Path, typer.Argument(help="A Familias .fam file with pedigree hypotheses.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare the pedigree hypotheses of a Familias kinship case: the likelihood of the
+    persons' genotypes under each, its LR against the first, and flat-prior posteriors."""
+    import math
+
+    from binational.core.errors import InvalidInput
+    from binational.identification.dna.familias import load_fam_hypotheses
+    from binational.identification.dna.likelihood import loglik
+    from binational.identification.dna.report import finite
+
+    if not path.is_file():
+        raise InvalidInput(f"file not found: {path}")
+    hyp = load_fam_hypotheses(path)
+    lls = [loglik(p, hyp.markers) for p in hyp.pedigrees]
+    best = max(lls)
+    if best == -math.inf:
+        raise InvalidInput(f"{path.name}: every hypothesis is impossible without mutation")
+    weights = [math.exp(x - best) for x in lls]
+    total = sum(weights)
+    rows = [
+        {
+            "pedigree": p.name,
+            "loglik": ll if ll > -math.inf else None,
+            "LR_vs_first": finite(math.exp(ll - lls[0])) if lls[0] > -math.inf else None,
+            "posterior": finite(w / total),
+        }
+        for p, ll, w in zip(hyp.pedigrees, lls, weights, strict=True)
+    ]
+    if as_json:
+        print_json({"case": hyp.name, "hypotheses": rows, "warnings": hyp.warnings})
+        return
+    table = make_table("Pedigree", "loglik", "LR vs first", "posterior", title=hyp.name)
+    for r in rows:
+        table.add_row(
+            str(r["pedigree"]),
+            "" if r["loglik"] is None else f"{r['loglik']:.6f}",
+            "" if r["LR_vs_first"] is None else f"{r['LR_vs_first']:.6g}",
+            f"{r['posterior']:.4g}",
+        )
+    console.print(table)
+
+
 def bench_identification(
     quick: Annotated[bool, typer.Option("--quick", help="A smoke run, ~100x smaller.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write results as JSON here.")] = None,
