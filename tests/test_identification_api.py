@@ -112,3 +112,21 @@ def test_familias_kinship_hypotheses() -> None:
     assert rows[0]["posterior"] > 0.99 and rows[-1]["LR_vs_first"] == 0
     res = runner.invoke(app, ["dvi", "solve", str(DVI / "Ch4-table-4-4.fam")])
     assert res.exit_code == 2 and "dvi pedigrees" in res.output
+
+
+def test_demo_seed_is_idempotent_and_tells_a_story(platform: Platform, tmp_path: Path) -> None:
+    from binational.identification import demo
+    from binational.identification.resources import default_frequencies
+    from binational.identification.service import Identification, operator_caller
+
+    assert demo.seed(platform, tmp_path) == []
+    assert demo.seed(platform, tmp_path) == []  # a second run adds nothing
+    svc = Identification(platform)
+    jal = operator_caller(platform, "FGE-JAL", "FGE-JAL/2026/0001")
+    assert len(svc.list_records(jal, "remains", 1000)) == demo.N_JALISCO
+    _, cands = svc.candidates(jal, "JAL-PM-00001", top=3)
+    assert cands[0]["id"] == "JAL-MP-00001"
+    answer = svc.query_dna(jal, "JAL-PM-00001", "PCOME", default_frequencies(0))
+    assert answer.hit
+    users = {str(u["username"]) for u in platform.identity.users()}
+    assert {"ana.fge-jal", "admin.pcome"} <= users

@@ -23,7 +23,9 @@ from binational.identification.service import Identification
 
 router = APIRouter(prefix="/identification", tags=["identification"])
 
-MAX_CASE_BYTES = 2_000_000
+MAX_VICTIMS = 200
+MAX_MARKERS = 60
+MAX_FAMILIES = 200
 
 
 class RecordIn(BaseModel):
@@ -187,6 +189,11 @@ def solve_case(
     log-likelihoods, LRs and posteriors, pairwise LRs, undisputed and excluded pairings."""
     from binational.identification.dna.case import case_from_dict
 
+    # A bound on what one request may make the server compute.
+    for key, limit in (("pm", MAX_VICTIMS), ("markers", MAX_MARKERS), ("am", MAX_FAMILIES)):
+        items = case.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            raise InvalidInput(f"at most {limit} entries in {key!r} per request")
     return _solve(
         platform, caller, lambda: case_from_dict(case), str(case.get("name", "case")), top
     )

@@ -35,6 +35,8 @@ from binational.identification.dna.case import load_case
 from binational.identification.dna.dvi import DviResult, DviSolver
 
 TARGET_SECONDS = 60.0
+# Ch4-table-4-4 holds KETPchap481's persons under pedigree hypotheses, H1 being its best.
+KINSHIP_TWINS = {"Ch4-table-4-4.fam": "KETPchap481.json"}
 TWINS = {
     "dvi-example.fam": "example1.json",
     "KETPex497.fam": "KETPexer497.json",
@@ -123,11 +125,16 @@ def run_dvi(folder: Path, console: Console) -> list[dict[str, Any]]:
     known = json.loads((folder / "KNOWN_ANSWERS.json").read_text())
     out: list[dict[str, Any]] = []
     results: dict[str, DviResult] = {}
-    for path in sorted(folder.iterdir()):
+    # JSON cases first, so each Familias file can be checked against its JSON twin.
+    paths = sorted(folder.iterdir(), key=lambda p: (p.suffix != ".json", p.name))
+    for path in paths:
         if path.suffix not in (".json", ".fam") or path.name == "KNOWN_ANSWERS.json":
             continue
         entry: dict[str, Any] = {"case": path.name}
         t0 = time.perf_counter()
+        if path.suffix == ".fam" and "[DVI]" not in path.read_text(errors="replace").splitlines():
+            out.append(_kinship_case(path, results, t0))
+            continue
         try:
             case = load_case(path)
             solver = DviSolver(case)
@@ -152,6 +159,8 @@ def run_dvi(folder: Path, console: Console) -> list[dict[str, Any]]:
                 if path.stem in known and not diffs
                 else "MISMATCH"
                 if diffs
+                else f"same as {twin}"
+                if twin and twin in results
                 else "solved (no known answer)"
             ),
             differences=diffs,
@@ -166,6 +175,41 @@ def run_dvi(folder: Path, console: Console) -> list[dict[str, Any]]:
         )
         out.append(entry)
     return out
+
+
+def _kinship_case(path: Path, results: dict[str, DviResult], t0: float) -> dict[str, Any]:
+    """A Familias kinship file: the likelihood of each pedigree hypothesis."""
+    from binational.identification.dna.familias import load_fam_hypotheses
+    from binational.identification.dna.likelihood import loglik
+
+    try:
+        hyp = load_fam_hypotheses(path)
+        lls = [loglik(p, hyp.markers) for p in hyp.pedigrees]
+    except Exception as exc:  # reported, not fatal
+        return {
+            "case": path.name,
+            "status": "error",
+            "error": str(exc),
+            "seconds": time.perf_counter() - t0,
+        }
+    best = max(range(len(lls)), key=lambda k: lls[k])
+    diffs = []
+    twin = KINSHIP_TWINS.get(path.name)
+    if twin and twin in results and abs(results[twin].best_loglik - lls[0]) > 1e-6:
+        diffs.append(f"H1 loglik {lls[0]} differs from {twin}'s best {results[twin].best_loglik}")
+    return {
+        "case": path.name,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "status": "MISMATCH" if diffs else f"kinship: {len(lls)} hypotheses",
+        "differences": diffs,
+        "victims": "",
+        "missing": "",
+        "assignments": len(lls),
+        "loglik": lls[best],
+        "lr": math.exp(lls[best] - lls[0]),
+        "best": hyp.pedigrees[best].name,
+        "twin": twin,
+    }
 
 
 def _naive_score(r: Any, m: Any) -> float:
