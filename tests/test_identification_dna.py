@@ -204,6 +204,7 @@ def test_example2_reproduces_dvir_joint_table() -> None:
     result = solve(load_case(DVI / "example2.json"))
     expected = KNOWN["example2"]["joint_table_top10"]
     assert result.n_assignments == len(expected)  # the -Inf rows are dropped
+    assert result.n_total == KNOWN["example2"]["n_assignments"]  # dvir counts them
     for k, row in enumerate(expected):
         assert result.rows[k] == {v: row[v] for v in ("V1", "V2", "V3")}
         assert result.logliks[k] == pytest.approx(row["loglik"], abs=1e-5)

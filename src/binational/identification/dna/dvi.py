@@ -80,10 +80,13 @@ class DviResult:
     glr: dict[str, dict[str, float | None]]
     excluded: list[tuple[str, str]]
     undisputed: list[Undisputed]
-    n_assignments: int
+    n_assignments: int  # rows of the table (likelihood > 0)
     reduced_by_undisputed: bool
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    # Assignments the pairings allow, impossible ones included (dvir's count); None if too
+    # many to count quickly.
+    n_total: int | None = None
 
     @property
     def best(self) -> dict[str, str]:
@@ -285,6 +288,7 @@ class DviSolver:
     ) -> DviResult:
         t0 = time.perf_counter()
         pairings = self.pairings()
+        n_total = count_all(pairings, self.missing)
         pairwise = self.pairwise_lr(pairings)
         self._pairwise = pairwise
         excluded = [(v, m) for v in self.vids for m in self.missing if pairwise[v][m] == 0.0]
@@ -372,6 +376,7 @@ class DviSolver:
             reduced,
             time.perf_counter() - t0,
             list(self.case.warnings),
+            n_total,
         )
 
     def _table_loglik(self, table: np.ndarray) -> np.ndarray:
@@ -441,6 +446,39 @@ def count_assignments(pairings: Mapping[str, list[str]], cap: int) -> int:
 
     rec(0, frozenset())
     return count
+
+
+COUNT_STATES = 20_000
+
+
+def count_all(pairings: Mapping[str, list[str]], missing: list[str]) -> int | None:
+    """Exact number of assignments (memoised on the set of missing persons used); None when
+    that would take more than COUNT_STATES states."""
+    idx = {m: j for j, m in enumerate(missing)}
+    opts = [[-1 if c == NOT_AMONG_MISSING else idx[c] for c in cs] for cs in pairings.values()]
+    memo: dict[tuple[int, int], int] = {}
+
+    def count(i: int, used: int) -> int:
+        if i == len(opts):
+            return 1
+        key = (i, used)
+        if key in memo:
+            return memo[key]
+        if len(memo) > COUNT_STATES:
+            raise OverflowError
+        total = 0
+        for c in opts[i]:
+            if c < 0:
+                total += count(i + 1, used)
+            elif not (used >> c) & 1:
+                total += count(i + 1, used | (1 << c))
+        memo[key] = total
+        return total
+
+    try:
+        return count(0, 0)
+    except OverflowError:
+        return None
 
 
 def _assignments(
