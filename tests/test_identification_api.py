@@ -119,6 +119,12 @@ def test_demo_seed_is_idempotent_and_tells_a_story(platform: Platform, tmp_path:
     from binational.identification.resources import default_frequencies
     from binational.identification.service import Identification, operator_caller
 
+    from binational.core.access import Caller
+    from binational.core.identity import Principal
+    from binational.core.policy import QueryContext
+    from binational.core.vocab import Country, Purpose
+
+    platform.identity.add_agency("CNB", "Comisión Nacional de Búsqueda", Country.MX)
     assert demo.seed(platform, tmp_path) == []
     assert demo.seed(platform, tmp_path) == []  # a second run adds nothing
     svc = Identification(platform)
@@ -130,3 +136,9 @@ def test_demo_seed_is_idempotent_and_tells_a_story(platform: Platform, tmp_path:
     assert answer.hit
     users = {str(u["username"]) for u in platform.identity.users()}
     assert {"ana.fge-jal", "admin.pcome"} <= users
+    # The National Search Commission sees FGE-JAL's remains through the demo's grant.
+    cnb = Caller(Principal("ana.cnb", "CNB", Country.MX, Role.ANALYST),
+                 QueryContext(Purpose.MISSING_PERSONS, "CNB/2026/0007"))
+    _, seen = svc.candidates(cnb, "JAL-PM-00001", top=1)
+    assert seen[0]["id"] == "JAL-MP-00001"
+    assert any(r["reader_agency"] == "CNB" for r in platform.audit.receipts("FGE-JAL"))

@@ -6,6 +6,9 @@ the DVI cases are the public textbook examples bundled in ``data/demo/identifica
 
 Users: ``ana.fge-jal`` (analyst), ``admin.fge-jal``, ``ana.pcome``, ``admin.pcome``, with the
 demo password and the demo's fixed TOTP seeds (``binational.core.cli.demo.demo_secret``).
+FGE-JAL also shares its records (not its DNA) with the National Search Commission (CNB) for
+the missing-persons purpose, so the core demo's ``ana.cnb`` sees the remains and their
+candidates (each read leaves FGE-JAL a receipt).
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
     for name, agency, title in DATASETS:
         if name not in datasets:
             platform.catalog.add(name, agency, title)
+    _share_with_search_commission(platform)
     with platform.db.read() as conn:
         have = conn.execute(
             sa.select(sa.func.count())
@@ -129,3 +133,34 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
             pc, "pcome_dna", "family", f["id"], us.family_dna[f["id"]], kit="PowerPlex Fusion"
         )
     return warnings
+
+
+def _share_with_search_commission(platform: Platform) -> None:
+    """FGE-JAL shares its records (not its DNA) with Mexico's National Search Commission."""
+    from datetime import UTC, datetime, timedelta
+
+    from binational.core.identity import operator
+    from binational.core.policy import GrantRequest
+    from binational.core.vocab import TLP, Action, Purpose
+
+    if "CNB" not in {a.code for a in platform.identity.agencies()}:
+        return
+    owner = operator("FGE-JAL", Country.MX)
+    now = datetime.now(UTC)
+    for g in platform.policy.grants(owner):
+        if g.owner_agency == "FGE-JAL" and g.recipient_agency == "CNB" and g.status(now) == "live":
+            return
+    platform.policy.create_grant(
+        owner,
+        GrantRequest(
+            owner_agency="FGE-JAL",
+            datasets=["fge_jal_records"],
+            actions=[Action.READ, Action.SEARCH],
+            purposes=[Purpose.MISSING_PERSONS],
+            legal_basis="Ley General en Materia de Desaparición, arts. 48 y 53: state forensic "
+            "services share records with the National Search Commission (demo)",
+            expires_at=now + timedelta(days=365),
+            recipient_agency="CNB",
+            tlp=TLP.AMBER,
+        ),
+    )
