@@ -115,14 +115,13 @@ def test_familias_kinship_hypotheses() -> None:
 
 
 def test_demo_seed_is_idempotent_and_tells_a_story(platform: Platform, tmp_path: Path) -> None:
-    from binational.identification import demo
-    from binational.identification.resources import default_frequencies
-    from binational.identification.service import Identification, operator_caller
-
     from binational.core.access import Caller
     from binational.core.identity import Principal
     from binational.core.policy import QueryContext
     from binational.core.vocab import Country, Purpose
+    from binational.identification import demo
+    from binational.identification.resources import default_frequencies
+    from binational.identification.service import Identification, operator_caller
 
     platform.identity.add_agency("CNB", "Comisión Nacional de Búsqueda", Country.MX)
     assert demo.seed(platform, tmp_path) == []
