@@ -288,7 +288,7 @@ class Identification:
                 "relationship": rel,
                 "consent_on": consent_on,
                 "consent_purposes": purposes,
-                "consent_international": bool(data.get("consent_international", False)),
+                "consent_international": _yes(data.get("consent_international", False)),
                 "consent_withdrawn_on": _date(
                     data.get("consent_withdrawn_on"), "consent_withdrawn_on"
                 ),
@@ -842,6 +842,18 @@ class Identification:
             case_ref=r["case_ref"],
             grant_id=r["grant_id"],
         )
+
+
+def _yes(value: Any) -> bool:
+    """A consent flag from JSON (true/false) or a CSV cell ("true", "yes", "sí", "1")."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("true", "yes", "y", "si", "sí", "1"):
+        return True
+    if text in ("", "false", "no", "n", "0"):
+        return False
+    raise InvalidInput(f"consent_international must be yes or no, got {value!r}")
 
 
 def _int_or_none(x: float | None) -> int | None:
