@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -141,3 +142,38 @@ def test_demo_seed_is_idempotent_and_tells_a_story(platform: Platform, tmp_path:
     _, seen = svc.candidates(cnb, "JAL-PM-00001", top=1)
     assert seen[0]["id"] == "JAL-MP-00001"
     assert any(r["reader_agency"] == "CNB" for r in platform.audit.receipts("FGE-JAL"))
+
+
+def test_identify_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from binational.core.settings import get_settings
+    from tests.test_cli import isolate
+
+    isolate(monkeypatch, tmp_path / "data")
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    plat = Platform.open(get_settings(), url=url)
+    try:
+        scene = build_scene(plat)
+        rid, mid = next(iter(scene.mx.truth.items()))
+    finally:
+        plat.close()
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["--database-url", url, *args])
+
+    res = run("identify", "candidates", rid, "--agency", "FGE-JAL", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["candidates"][0]["id"] == mid
+    res = run("identify", "query", rid, "--to", "PCOME", "--agency", "FGE-JAL", "--json")
+    ref = json.loads(res.output)["references"][0]
+    assert run("identify", "detail", ref, "--agency", "FGE-JAL").exit_code == 2
+    assert run("identify", "request", ref, "--why", "fosa 3", "--agency", "FGE-JAL").exit_code == 0
+    res = run("identify", "decide", ref, "--approve", "--agency", "PCOME")
+    assert res.exit_code == 0 and "released" in res.output
+    res = run("identify", "detail", ref, "--agency", "FGE-JAL")
+    assert json.loads(res.output)["record_kind"] == "family"
+    bad = tmp_path / "remains.csv"
+    bad.write_text("id,sex,codes\nX-1,M,hair:black\nX-2,Q,\n")
+    res = run("identify", "load", "remains", str(bad), "--dataset", "fge_jal_records",
+              "--agency", "FGE-JAL")
+    assert res.exit_code == 2 and ":3:" in res.output and "sex" in res.output
