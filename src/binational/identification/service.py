@@ -50,6 +50,12 @@ DNA_HIT_LR = 10_000.0  # a kinship LR from this on is a DNA hit (the usual repor
 ATTRIBUTE_HIT_SCORE = 6.0  # matching points from which a description is a hit
 RELEASE_DAYS = 90
 SUBJECT_KINDS = ("remains", "family", "missing")
+STATUS_LABELS = {
+    "hit": ("Hit: details not released", "Coincidencia: detalles no liberados"),
+    "requested": ("Release requested", "Liberación solicitada"),
+    "released": ("Released", "Liberado"),
+    "refused": ("Refused", "Rechazado"),
+}
 
 
 def _now() -> datetime:
@@ -111,6 +117,8 @@ class Hit:
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if v is not None}
         out["created_at"] = self.created_at.isoformat()
+        en, es = STATUS_LABELS.get(self.status, (self.status, self.status))
+        out["status_label"] = {"en": en, "es": es}
         return out
 
 
