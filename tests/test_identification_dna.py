@@ -278,3 +278,15 @@ def test_corrupted_fam_files_fail_cleanly(data: st.DataObject) -> None:
             return
     # A file that still parses still gives a well-formed case.
     assert case.victims and case.families
+
+
+def test_mutation_modes() -> None:
+    case = load_case(DVI / "KETPexer498.json")
+    on, off, auto = (DviSolver(load_case(DVI / "KETPexer498.json"), mutations=mode).solve()
+                     for mode in ("on", "off", "auto"))
+    assert any(m.has_mutation for m in case.markers)
+    # The references are consistent without mutation: auto (dvir's jointDVI) = off.
+    assert auto.logliks == pytest.approx(off.logliks)
+    assert on.best_loglik != pytest.approx(off.best_loglik)
+    with pytest.raises(InvalidInput, match="mutations"):
+        DviSolver(case, mutations="sometimes")

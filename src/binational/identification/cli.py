@@ -41,9 +41,14 @@ def solve_cmd(
             "narrow the search first.",
         ),
     ] = 500_000,
-    disable_mutations: Annotated[
-        bool, typer.Option("--no-mutations", help="Ignore the mutation models of the case.")
-    ] = False,
+    mutations: Annotated[
+        str,
+        typer.Option(
+            "--mutations",
+            help="on: the case's mutation models; off: none; auto: off in the families "
+            "consistent without mutation (dvir's jointDVI default).",
+        ),
+    ] = "on",
 ) -> None:
     """Solve a DVI case: the best joint assignment of victims to missing persons, with its
     log-likelihood and LR against 'nobody is among the missing'."""
@@ -52,7 +57,7 @@ def solve_cmd(
     from binational.identification.dna.report import result_json
 
     loaded = load_case(case)
-    result = DviSolver(loaded, disable_mutations=disable_mutations).solve(
+    result = DviSolver(loaded, mutations=mutations).solve(
         max_assignments=max_assignments, threshold=threshold
     )
     data = result_json(result, top)

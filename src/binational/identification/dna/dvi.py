@@ -110,17 +110,35 @@ class DviResult:
         return result_json(self, top)
 
 
+MUTATION_MODES = ("on", "off", "auto")
+
+
 class DviSolver:
-    def __init__(self, case: DviCase, *, disable_mutations: bool = False) -> None:
+    """``mutations``: ``on`` (the case's models), ``off``, or ``auto`` as dvir's ``jointDVI``
+    default (``disableMutations = NA``): off in every family whose references are consistent
+    without mutation, on in the others."""
+
+    def __init__(
+        self, case: DviCase, *, disable_mutations: bool = False, mutations: str = "on"
+    ) -> None:
+        if mutations not in MUTATION_MODES:
+            raise InvalidInput(f"mutations must be one of {', '.join(MUTATION_MODES)}")
+        if disable_mutations:
+            mutations = "off"
         self.case = case
-        self.markers: list[Marker] = (
-            [m.without_mutation() for m in case.markers] if disable_mutations else case.markers
-        )
+        plain = [m.without_mutation() for m in case.markers]
+        self.markers: list[Marker] = plain if mutations == "off" else case.markers
+        # The markers each family is computed with (auto: per family).
+        self.fam_markers = [self.markers for _ in case.families]
+        if mutations == "auto":
+            self.fam_markers = [
+                plain if loglik(f, plain) > -math.inf else case.markers for f in case.families
+            ]
         self.victims = {v.id: v for v in case.victims}
         self.vids = [v.id for v in case.victims]
         self.missing = list(case.missing)
         self.fam_of = {m: case.family_of(m) for m in self.missing}
-        self.fam_ll = [loglik(f, self.markers) for f in case.families]
+        self.fam_ll = [loglik(f, self.fam_markers[k]) for k, f in enumerate(case.families)]
         for k, ll in enumerate(self.fam_ll):
             if ll == -math.inf:
                 raise InvalidInput(
@@ -147,12 +165,12 @@ class DviSolver:
         """Log-likelihood of family ``k`` with victims placed at missing persons."""
         fams = families or self.case.families
         if not placed:
-            return self.fam_ll[k] if families is None else loglik(fams[k], self.markers)
+            return self.fam_ll[k] if families is None else loglik(fams[k], self.fam_markers[k])
         key = (k, placed)
         if families is None and key in self._cache:
             return self._cache[key]
         extra = {m: self.victims[v].genotypes for m, v in placed}
-        value = loglik(fams[k].with_genotypes(extra), self.markers)
+        value = loglik(fams[k].with_genotypes(extra), self.fam_markers[k])
         if families is None:
             self._cache[key] = value
         return value
@@ -182,7 +200,6 @@ class DviSolver:
         skip_impossible: bool = False,
     ) -> dict[str, dict[str, float | None]]:
         """Pairwise LRs; one elimination per missing person and marker serves every victim."""
-        markers = markers or self.markers
         fams = families or self.case.families
         vics = list(pairings)
         out: dict[str, dict[str, float | None]] = {v: {} for v in vics}
@@ -194,7 +211,7 @@ class DviSolver:
                 continue
             ped = fams[self.fam_of[m]]
             log_lr = dict.fromkeys(cands, 0.0)
-            for mk in markers:
+            for mk in markers or self.fam_markers[self.fam_of[m]]:
                 typed = [v for v in cands if mk.name in self.victims[v].genotypes]
                 if not typed:
                     continue
@@ -509,4 +526,5 @@ def _assignments(
 
 def solve(case: DviCase, **kwargs: Any) -> DviResult:
     disable = bool(kwargs.pop("disable_mutations", False))
-    return DviSolver(case, disable_mutations=disable).solve(**kwargs)
+    mode = str(kwargs.pop("mutations", "on"))
+    return DviSolver(case, disable_mutations=disable, mutations=mode).solve(**kwargs)
