@@ -181,15 +181,15 @@ class DviSolver:
         return UNKNOWN_SEX in (vs, ms) or vs == ms
 
     def pairings(self) -> dict[str, list[str]]:
+        """The case's pairings as given (without ``*`` a victim must be one of the missing),
+        else every sex-compatible missing person and ``*``, as dvir's generatePairings."""
         given = self.case.pairings
         out = {}
         for v in self.vids:
             cands = given.get(v) if given is not None else None
             if cands is None:
                 cands = [NOT_AMONG_MISSING] + [m for m in self.missing if self.sex_ok(v, m)]
-            if NOT_AMONG_MISSING not in cands:
-                cands = [NOT_AMONG_MISSING, *cands]
-            out[v] = cands
+            out[v] = list(dict.fromkeys(cands))
         return out
 
     def pairwise_lr(
@@ -319,7 +319,7 @@ class DviSolver:
             reduced = True
             incompatible = self.incompatible_markers(live)
             for v in self.vids:
-                kept = [NOT_AMONG_MISSING]
+                kept = [NOT_AMONG_MISSING] if NOT_AMONG_MISSING in live[v] else []
                 for c in live[v]:
                     if c == NOT_AMONG_MISSING:
                         continue
