@@ -290,3 +290,35 @@ def test_mutation_modes() -> None:
     assert on.best_loglik != pytest.approx(off.best_loglik)
     with pytest.raises(InvalidInput, match="mutations"):
         DviSolver(case, mutations="sometimes")
+
+
+def _paths(o: object, p: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [p]
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out += _paths(v, (*p, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            out += _paths(v, (*p, i))
+    return out
+
+
+EXAMPLE2 = json.loads((DVI / "example2.json").read_text())
+JUNK = st.sampled_from([None, 5, "x", [], {}, [1, 2], {"a": 1}, -1.5, True, ["1"], [[]], [{}]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_paths(EXAMPLE2)[1:]), JUNK)
+def test_malformed_case_json_fails_cleanly(path: tuple[object, ...], junk: object) -> None:
+    import copy
+
+    data = copy.deepcopy(EXAMPLE2)
+    node = data
+    for key in path[:-1]:
+        node = node[key]  # type: ignore[index]
+    node[path[-1]] = junk  # type: ignore[index]
+    try:
+        case = case_from_dict(data)
+    except InvalidInput:
+        return
+    assert case.victims and case.families
