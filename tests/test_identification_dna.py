@@ -7,6 +7,7 @@ import json
 import math
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -304,7 +305,7 @@ def _paths(o: object, p: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
 
 
 EXAMPLE2 = json.loads((DVI / "example2.json").read_text())
-JUNK = st.sampled_from([None, 5, "x", [], {}, [1, 2], {"a": 1}, -1.5, True, ["1"], [[]], [{}]])
+JUNK: st.SearchStrategy[object] = st.sampled_from([None, 5, "x", [], {}, [1, 2], {"a": 1}, -1.5, True, ["1"], [[]], [{}]])
 
 
 @settings(max_examples=200, deadline=None)
@@ -313,10 +314,10 @@ def test_malformed_case_json_fails_cleanly(path: tuple[object, ...], junk: objec
     import copy
 
     data = copy.deepcopy(EXAMPLE2)
-    node = data
+    node: Any = data
     for key in path[:-1]:
-        node = node[key]  # type: ignore[index]
-    node[path[-1]] = junk  # type: ignore[index]
+        node = node[key]
+    node[path[-1]] = junk
     try:
         case = case_from_dict(data)
     except InvalidInput:
