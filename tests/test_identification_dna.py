@@ -305,7 +305,8 @@ def _paths(o: object, p: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
 
 
 EXAMPLE2 = json.loads((DVI / "example2.json").read_text())
-JUNK: st.SearchStrategy[object] = st.sampled_from([None, 5, "x", [], {}, [1, 2], {"a": 1}, -1.5, True, ["1"], [[]], [{}]])
+JUNK_VALUES: list[object] = [None, 5, "x", [], {}, [1, 2], {"a": 1}, -1.5, True, ["1"], [[]], [{}]]
+JUNK: st.SearchStrategy[object] = st.sampled_from(JUNK_VALUES)
 
 
 @settings(max_examples=200, deadline=None)
