@@ -207,8 +207,8 @@ def list_records(
     limit: Annotated[int, QueryParam(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """Missing-person reports, remains or family reference samples the caller may see."""
-    rows = Identification(platform).list_records(caller, kind, limit)
-    return {"kind": kind, "total": len(rows), "records": rows}
+    rows, total = Identification(platform).page_records(caller, kind, limit)
+    return {"kind": kind, "total": total, "records": rows}
 
 
 @router.post("/{kind}", status_code=201)

@@ -106,8 +106,16 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
     svc = Identification(platform)
     jal = operator_caller(platform, "FGE-JAL", SEED_CASE)
     pc = operator_caller(platform, "PCOME", SEED_CASE)
-    mx = world(N_JALISCO, seed=2026, planted=N_JALISCO // 2, db=db, loci=loci, prefix="JAL-")
-    us = world(N_ARIZONA, seed=2027, planted=0, db=db, loci=loci, prefix="AZ-")
+    mx = world(
+        N_JALISCO,
+        seed=2026,
+        planted=N_JALISCO // 2,
+        db=db,
+        loci=loci,
+        prefix="JAL-",
+        states=("MX-JAL", "MX-JAL", "MX-JAL", "MX-ZAC", "MX-MIC", "MX-NAY", "MX-COL"),
+    )
+    us = world(N_ARIZONA, seed=2027, planted=0, db=db, loci=loci, prefix="AZ-", states=("US-AZ",))
     for r in mx.remains:
         svc.add_remains(jal, "fge_jal_records", r)
         svc.add_profile(

@@ -367,6 +367,13 @@ class Identification:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def list_records(self, caller: Caller, kind: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The first ``limit`` records of a kind the caller may see."""
+        return self.page_records(caller, kind, limit)[0]
+
+    def page_records(
+        self, caller: Caller, kind: str, limit: int = 200
+    ) -> tuple[list[dict[str, Any]], int]:
+        """(the first ``limit`` records the caller may see, how many there are)."""
         table = {
             "missing": it.missing_person,
             "remains": it.remains,
@@ -377,16 +384,17 @@ class Identification:
             if table is None:
                 raise InvalidInput("kind must be missing, remains or family")
             plan = self._plan(caller, Action.SEARCH)
-            rows = self._rows(plan, table)[:limit]
+            every = self._rows(plan, table)
+            rows = every[:limit]
         except BinationalError as exc:
             self._fail(caller, action, exc)
             raise
         pairs = [(r["id"], r["dataset"]) for r in rows]
         self.platform.audit.append(
-            self._event(caller, action, "ok", self._refs(pairs), count=len(rows)),
+            self._event(caller, action, "ok", self._refs(pairs), count=len(rows), total=len(every)),
             self._receipts(caller, plan, Action.SEARCH.value, pairs),
         )
-        return [_jsonable(r) for r in rows]
+        return [_jsonable(r) for r in rows], len(every)
 
     def candidates(
         self, caller: Caller, remains_id: str, top: int = 10
