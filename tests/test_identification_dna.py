@@ -7,6 +7,7 @@ import json
 import math
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -204,6 +205,7 @@ def test_example2_reproduces_dvir_joint_table() -> None:
     result = solve(load_case(DVI / "example2.json"))
     expected = KNOWN["example2"]["joint_table_top10"]
     assert result.n_assignments == len(expected)  # the -Inf rows are dropped
+    assert result.n_total == KNOWN["example2"]["n_assignments"]  # dvir counts them
     for k, row in enumerate(expected):
         assert result.rows[k] == {v: row[v] for v in ("V1", "V2", "V3")}
         assert result.logliks[k] == pytest.approx(row["loglik"], abs=1e-5)
@@ -276,4 +278,49 @@ def test_corrupted_fam_files_fail_cleanly(data: st.DataObject) -> None:
         except InvalidInput:
             return
     # A file that still parses still gives a well-formed case.
+    assert case.victims and case.families
+
+
+def test_mutation_modes() -> None:
+    case = load_case(DVI / "KETPexer498.json")
+    on, off, auto = (DviSolver(load_case(DVI / "KETPexer498.json"), mutations=mode).solve()
+                     for mode in ("on", "off", "auto"))
+    assert any(m.has_mutation for m in case.markers)
+    # The references are consistent without mutation: auto (dvir's jointDVI) = off.
+    assert auto.logliks == pytest.approx(off.logliks)
+    assert on.best_loglik != pytest.approx(off.best_loglik)
+    with pytest.raises(InvalidInput, match="mutations"):
+        DviSolver(case, mutations="sometimes")
+
+
+def _paths(o: object, p: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [p]
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out += _paths(v, (*p, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            out += _paths(v, (*p, i))
+    return out
+
+
+EXAMPLE2 = json.loads((DVI / "example2.json").read_text())
+JUNK_VALUES: list[object] = [None, 5, "x", [], {}, [1, 2], {"a": 1}, -1.5, True, ["1"], [[]], [{}]]
+JUNK: st.SearchStrategy[object] = st.sampled_from(JUNK_VALUES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_paths(EXAMPLE2)[1:]), JUNK)
+def test_malformed_case_json_fails_cleanly(path: tuple[object, ...], junk: object) -> None:
+    import copy
+
+    data = copy.deepcopy(EXAMPLE2)
+    node: Any = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = junk
+    try:
+        case = case_from_dict(data)
+    except InvalidInput:
+        return
     assert case.victims and case.families

@@ -41,9 +41,14 @@ def solve_cmd(
             "narrow the search first.",
         ),
     ] = 500_000,
-    disable_mutations: Annotated[
-        bool, typer.Option("--no-mutations", help="Ignore the mutation models of the case.")
-    ] = False,
+    mutations: Annotated[
+        str,
+        typer.Option(
+            "--mutations",
+            help="on: the case's mutation models; off: none; auto: off in the families "
+            "consistent without mutation (dvir's jointDVI default).",
+        ),
+    ] = "on",
 ) -> None:
     """Solve a DVI case: the best joint assignment of victims to missing persons, with its
     log-likelihood and LR against 'nobody is among the missing'."""
@@ -52,7 +57,7 @@ def solve_cmd(
     from binational.identification.dna.report import result_json
 
     loaded = load_case(case)
-    result = DviSolver(loaded, disable_mutations=disable_mutations).solve(
+    result = DviSolver(loaded, mutations=mutations).solve(
         max_assignments=max_assignments, threshold=threshold
     )
     data = result_json(result, top)
@@ -118,6 +123,52 @@ def pairwise_cmd(
     console.print(table)
 
 
+@dvi_app.command("pedigrees")
+def pedigrees_cmd(
+    path: Annotated[Path, typer.Argument(help="A Familias .fam file with pedigree hypotheses.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare the pedigree hypotheses of a Familias kinship case: the likelihood of the
+    persons' genotypes under each, its LR against the first, and flat-prior posteriors."""
+    import math
+
+    from binational.core.errors import InvalidInput
+    from binational.identification.dna.familias import load_fam_hypotheses
+    from binational.identification.dna.likelihood import loglik
+    from binational.identification.dna.report import finite
+
+    if not path.is_file():
+        raise InvalidInput(f"file not found: {path}")
+    hyp = load_fam_hypotheses(path)
+    lls = [loglik(p, hyp.markers) for p in hyp.pedigrees]
+    best = max(lls)
+    if best == -math.inf:
+        raise InvalidInput(f"{path.name}: every hypothesis is impossible without mutation")
+    weights = [math.exp(x - best) for x in lls]
+    total = sum(weights)
+    rows = [
+        {
+            "pedigree": p.name,
+            "loglik": ll if ll > -math.inf else None,
+            "LR_vs_first": finite(math.exp(ll - lls[0])) if lls[0] > -math.inf else None,
+            "posterior": finite(w / total),
+        }
+        for p, ll, w in zip(hyp.pedigrees, lls, weights, strict=True)
+    ]
+    if as_json:
+        print_json({"case": hyp.name, "hypotheses": rows, "warnings": hyp.warnings})
+        return
+    table = make_table("Pedigree", "loglik", "LR vs first", "posterior", title=hyp.name)
+    for r in rows:
+        table.add_row(
+            str(r["pedigree"]),
+            "" if r["loglik"] is None else f"{r['loglik']:.6f}",
+            "" if r["LR_vs_first"] is None else f"{r['LR_vs_first']:.6g}",
+            f"{r['posterior']:.4g}",
+        )
+    console.print(table)
+
+
 def bench_identification(
     quick: Annotated[bool, typer.Option("--quick", help="A smoke run, ~100x smaller.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write results as JSON here.")] = None,
@@ -138,11 +189,8 @@ def bench_identification(
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Entry point ``binational.cli``: ``dvi``, ``identify`` and ``bench identification``."""
+    from binational.identification.records_cli import identify_app
+
     app.add_typer(dvi_app, name="dvi")
-    try:
-        from binational.identification.records_cli import identify_app
-    except ImportError:  # records commands not built yet
-        pass
-    else:
-        app.add_typer(identify_app, name="identify")
+    app.add_typer(identify_app, name="identify")
     bench_app.command("identification")(bench_identification)

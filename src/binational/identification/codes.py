@@ -10,6 +10,7 @@ work, clothing): a shared mark is evidence, a mark seen on one side only is not 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from binational.core.errors import InvalidInput
 
@@ -103,6 +104,7 @@ CATEGORY_LABELS = {
 }
 
 
+@cache
 def label(code: str) -> dict[str, str]:
     cat, _, val = code.partition(":")
     names = (EXCLUSIVE.get(cat) or MARKS.get(cat) or {}).get(val)

@@ -116,33 +116,36 @@ class _Target:
         f32 = np.float32
         ninf = f32(-np.inf)
         ms = mis.sex
-        self.sex = np.stack(
-            [
-                np.zeros(n, f32),
-                np.where(ms == 2, ninf, (ms == 1).astype(f32)),
-                np.where(ms == 1, ninf, (ms == 2).astype(f32)),
-            ]
-        )
-        self.exclusive = []
+        sex = [
+            np.zeros(n, f32),
+            np.where(ms == 2, ninf, (ms == 1).astype(f32)),
+            np.where(ms == 1, ninf, (ms == 2).astype(f32)),
+        ]
+        states = sorted({s for s in mis.state_of if s})
+        self.state_index = {s: i + 1 for i, s in enumerate(states)}
+        codes = np.array([self.state_index.get(s or "", 0) for s in mis.state_of])
+        state = [np.zeros(n, f32)] + [(codes == i + 1).astype(f32) for i in range(len(states))]
+        self.n_states = len(state)
+        # Gather tables of combined categories: (sex, state), (hair, eyes), (build).
+        self.sex_state = np.stack([a + b for a in sex for b in state])
+        excl = []
         for c, cat in enumerate(EXCLUSIVE):
             b = mis.exclusive[c]
             vecs = [np.zeros(n, f32)]
             for v in range(1, len(EXCLUSIVE[cat]) + 1):
                 vecs.append(np.where(b == 0, f32(0), np.where(b == v, f32(1), f32(-3))))
-            self.exclusive.append(np.stack(vecs))
-        states = sorted({s for s in mis.state_of if s})
-        self.state_index = {s: i + 1 for i, s in enumerate(states)}
-        codes = np.array([self.state_index.get(s or "", 0) for s in mis.state_of])
-        self.state = np.stack(
-            [np.zeros(n, f32)] + [(codes == i + 1).astype(f32) for i in range(len(states))]
-        )
+            excl.append(vecs)
+        self.n_eyes = len(excl[1])
+        self.hair_eyes = np.stack([a + b for a in excl[0] for b in excl[1]])
+        self.build = np.stack(excl[2])
         # Age carried to the date found: age + (found - gone) = base + found (gone known).
         gone = mis.year
         known = ~np.isnan(gone)
         self.age_base = np.where(known, mis.age_lo - np.nan_to_num(gone), mis.age_lo).astype(f32)
         self.age_gone_known = known.astype(f32)
         self.gone = np.where(known, gone, f32(-np.inf)).astype(f32)
-        self.by_mark: dict[int, tuple[NDArray[np.intp], float]] = {}
+        self.age_known = (~np.isnan(mis.age_lo)).astype(f32)
+        self.st_known = (~np.isnan(mis.st_lo)).astype(f32)
         inv: dict[int, list[int]] = {}
         weight: dict[int, float] = {}
         for j, marks in enumerate(mis.marks):
@@ -152,14 +155,41 @@ class _Target:
         self.by_mark = {c: (np.array(js, dtype=np.intp), weight[c]) for c, js in inv.items()}
 
 
-def _range_points(
-    x: NDArray[np.float32], lo: NDArray[np.float32], hi: NDArray[np.float32], tol: float
-) -> NDArray[np.float32]:
-    """Points 0..2 for a value against a range, -inf beyond the tolerance, 0 if unknown."""
-    dist = np.maximum(np.maximum(lo - x, x - hi), np.float32(0))
-    pts = np.float32(2) - dist * np.float32(2 / tol)
-    pts[dist > tol] = -np.inf
-    return np.asarray(np.nan_to_num(pts, nan=0.0, neginf=-np.inf, posinf=0.0), dtype=np.float32)
+class _Work:
+    """Preallocated block-sized arrays: the scorer works in place (no per-op allocation)."""
+
+    def __init__(self, rows: int, cols: int) -> None:
+        self.score = np.empty((rows, cols), np.float32)
+        self.t1 = np.empty((rows, cols), np.float32)
+        self.t2 = np.empty((rows, cols), np.float32)
+        self.t3 = np.empty((rows, cols), np.float32)
+        self.mask = np.empty((rows, cols), np.bool_)
+
+
+def _add_range_points(
+    score: NDArray[np.float32],
+    x: NDArray[np.float32],
+    lo: NDArray[np.float32],
+    hi: NDArray[np.float32],
+    tol: float,
+    known_r: NDArray[np.float32],
+    known_m: NDArray[np.float32],
+    t1: NDArray[np.float32],
+    t2: NDArray[np.float32],
+    mask: NDArray[np.bool_],
+) -> None:
+    """score += 2 inside the range, falling to 0 at the tolerance, -inf beyond; 0 unknown."""
+    np.subtract(lo, x, out=t1)
+    np.subtract(x, hi, out=t2)
+    np.fmax(t1, t2, out=t1)
+    np.fmax(t1, np.float32(0), out=t1)  # fmax drops NaN: an unknown side gives distance 0
+    np.greater(t1, np.float32(tol), out=mask)
+    np.multiply(t1, np.float32(-2 / tol), out=t1)
+    t1 += np.float32(2)
+    t1 *= known_r
+    t1 *= known_m
+    score += t1
+    score[mask] = -np.inf
 
 
 def score_block(
@@ -168,22 +198,57 @@ def score_block(
     rows: slice,
     age_tol: float = AGE_TOLERANCE,
     stature_tol: float = STATURE_TOLERANCE,
+    work: _Work | None = None,
 ) -> NDArray[np.float32]:
     """Scores of remains ``rows`` (first axis) against every missing person (second axis)."""
-    score = tgt.sex[rem.sex[rows].astype(np.intp)]
-    for c in range(len(EXCLUSIVE)):
-        score += tgt.exclusive[c][rem.exclusive[c, rows].astype(np.intp)]
-    score += tgt.state[[tgt.state_index.get(s or "", 0) for s in rem.state_of[rows]]]
+    n = rows.stop - rows.start
+    m = len(tgt.cols.ids)
+    if work is None or work.score.shape[1] != m or work.score.shape[0] < n:
+        work = _Work(n, m)
+    score, t1, t2, t3 = (a[:n] for a in (work.score, work.t1, work.t2, work.t3))
+    mask = work.mask[:n]
+    st = np.array([tgt.state_index.get(s or "", 0) for s in rem.state_of[rows]], dtype=np.intp)
+    sex = rem.sex[rows].astype(np.intp)
+    np.take(tgt.sex_state, sex * tgt.n_states + st, axis=0, out=score)
+    ex = rem.exclusive[:, rows].astype(np.intp)
+    np.take(tgt.hair_eyes, ex[0] * tgt.n_eyes + ex[1], axis=0, out=t1)
+    score += t1
+    np.take(tgt.build, ex[2], axis=0, out=t1)
+    score += t1
     found = rem.year[rows]
     found_known = ~np.isnan(found)
-    # Found before the disappearance: excluded.
-    score[found[:, None] < tgt.gone[None, :]] = -np.inf
-    age = tgt.age_base[None, :] + np.nan_to_num(found)[:, None] * tgt.age_gone_known[None, :]
+    # Found before the disappearance: excluded (NaN compares false: unknown dates pass).
+    np.less(found[:, None], tgt.gone[None, :], out=mask)
+    score[mask] = -np.inf
+    np.multiply(np.nan_to_num(found)[:, None], tgt.age_gone_known[None, :], out=t3)
+    t3 += tgt.age_base[None, :]
     if not found_known.all():
-        age[~found_known] = tgt.cols.age_lo[None, :]
-    score += _range_points(age, rem.age_lo[rows, None], rem.age_hi[rows, None], age_tol)
-    score += _range_points(
-        tgt.cols.st_lo[None, :], rem.st_lo[rows, None], rem.st_hi[rows, None], stature_tol
+        t3[~found_known] = tgt.cols.age_lo[None, :]
+    age_r = (~np.isnan(rem.age_lo[rows]) & ~np.isnan(rem.age_hi[rows])).astype(np.float32)
+    _add_range_points(
+        score,
+        t3,
+        rem.age_lo[rows, None],
+        rem.age_hi[rows, None],
+        age_tol,
+        age_r[:, None],
+        tgt.age_known[None, :],
+        t1,
+        t2,
+        mask,
+    )
+    st_r = (~np.isnan(rem.st_lo[rows]) & ~np.isnan(rem.st_hi[rows])).astype(np.float32)
+    _add_range_points(
+        score,
+        tgt.cols.st_lo[None, :],
+        rem.st_lo[rows, None],
+        rem.st_hi[rows, None],
+        stature_tol,
+        st_r[:, None],
+        tgt.st_known[None, :],
+        t1,
+        t2,
+        mask,
     )
     for i, marks in enumerate(rem.marks[rows]):
         for code, w in marks:
@@ -205,6 +270,7 @@ def rank(
     """The best ``top`` missing persons for each remains, best first (ties by id)."""
     rem, mis = _Columns(remains), _Columns(missing)
     tgt = _Target(mis)
+    work = _Work(min(block, len(remains)), len(missing))
     out: dict[str, list[Candidate]] = {}
     by_id = {m.id: m for m in missing}
     k = min(top, len(missing))
@@ -212,7 +278,7 @@ def rank(
         return {r.id: [] for r in remains}
     for start in range(0, len(remains), block):
         rows = slice(start, min(start + block, len(remains)))
-        s = score_block(rem, tgt, rows, age_tol, stature_tol)
+        s = score_block(rem, tgt, rows, age_tol, stature_tol, work)
         part = (
             np.argpartition(-s, k - 1, axis=1)[:, :k]
             if k < s.shape[1]
@@ -278,17 +344,15 @@ def explain(
     for cat in EXCLUSIVE:
         a, b = rex.get(cat), mex.get(cat)
         if a and b:
+            la = label(a)
             if a == b:
-                add(a, 1.0, label(a)["en"], label(a)["es"])
+                add(a, 1.0, la["en"], la["es"])
             else:
-                add(
-                    f"{a}!={b}",
-                    -3.0,
-                    f"{label(a)['en']} vs {label(b)['en']}",
-                    f"{label(a)['es']} vs {label(b)['es']}",
-                )
+                lb = label(b)
+                add(f"{a}!={b}", -3.0, f"{la['en']} vs {lb['en']}", f"{la['es']} vs {lb['es']}")
     for code in sorted(rcodes & mcodes):
         cat = code.partition(":")[0]
         if cat in MARKS:
-            add(code, MARK_WEIGHT[cat], label(code)["en"], label(code)["es"])
+            lc = label(code)
+            add(code, MARK_WEIGHT[cat], lc["en"], lc["es"])
     return reasons

@@ -50,6 +50,12 @@ DNA_HIT_LR = 10_000.0  # a kinship LR from this on is a DNA hit (the usual repor
 ATTRIBUTE_HIT_SCORE = 6.0  # matching points from which a description is a hit
 RELEASE_DAYS = 90
 SUBJECT_KINDS = ("remains", "family", "missing")
+STATUS_LABELS = {
+    "hit": ("Hit: details not released", "Coincidencia: detalles no liberados"),
+    "requested": ("Release requested", "Liberación solicitada"),
+    "released": ("Released", "Liberado"),
+    "refused": ("Refused", "Rechazado"),
+}
 
 
 def _now() -> datetime:
@@ -111,6 +117,8 @@ class Hit:
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if v is not None}
         out["created_at"] = self.created_at.isoformat()
+        en, es = STATUS_LABELS.get(self.status, (self.status, self.status))
+        out["status_label"] = {"en": en, "es": es}
         return out
 
 
@@ -288,7 +296,7 @@ class Identification:
                 "relationship": rel,
                 "consent_on": consent_on,
                 "consent_purposes": purposes,
-                "consent_international": bool(data.get("consent_international", False)),
+                "consent_international": _yes(data.get("consent_international", False)),
                 "consent_withdrawn_on": _date(
                     data.get("consent_withdrawn_on"), "consent_withdrawn_on"
                 ),
@@ -359,6 +367,13 @@ class Identification:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def list_records(self, caller: Caller, kind: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The first ``limit`` records of a kind the caller may see."""
+        return self.page_records(caller, kind, limit)[0]
+
+    def page_records(
+        self, caller: Caller, kind: str, limit: int = 200
+    ) -> tuple[list[dict[str, Any]], int]:
+        """(the first ``limit`` records the caller may see, how many there are)."""
         table = {
             "missing": it.missing_person,
             "remains": it.remains,
@@ -369,16 +384,17 @@ class Identification:
             if table is None:
                 raise InvalidInput("kind must be missing, remains or family")
             plan = self._plan(caller, Action.SEARCH)
-            rows = self._rows(plan, table)[:limit]
+            every = self._rows(plan, table)
+            rows = every[:limit]
         except BinationalError as exc:
             self._fail(caller, action, exc)
             raise
         pairs = [(r["id"], r["dataset"]) for r in rows]
         self.platform.audit.append(
-            self._event(caller, action, "ok", self._refs(pairs), count=len(rows)),
+            self._event(caller, action, "ok", self._refs(pairs), count=len(rows), total=len(every)),
             self._receipts(caller, plan, Action.SEARCH.value, pairs),
         )
-        return [_jsonable(r) for r in rows]
+        return [_jsonable(r) for r in rows], len(every)
 
     def candidates(
         self, caller: Caller, remains_id: str, top: int = 10
@@ -842,6 +858,18 @@ class Identification:
             case_ref=r["case_ref"],
             grant_id=r["grant_id"],
         )
+
+
+def _yes(value: Any) -> bool:
+    """A consent flag from JSON (true/false) or a CSV cell ("true", "yes", "sí", "1")."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("true", "yes", "y", "si", "sí", "1"):
+        return True
+    if text in ("", "false", "no", "n", "0"):
+        return False
+    raise InvalidInput(f"consent_international must be yes or no, got {value!r}")
 
 
 def _int_or_none(x: float | None) -> int | None:

@@ -83,6 +83,7 @@ def world(
     db: FrequencyDatabase | None = None,
     loci: list[str] | None = None,
     prefix: str = "",
+    states: tuple[str, ...] = STATES,
 ) -> World:
     rng = random.Random(seed)  # noqa: S311 - fictional data, not security
     planted = n // 5 if planted is None else planted
@@ -102,7 +103,7 @@ def world(
                 "sex": sex,
                 "age": age,
                 "disappeared_on": gone.isoformat(),
-                "state": rng.choice(STATES),
+                "state": rng.choice(states),
                 "municipality": None,
                 "stature_cm": stature,
                 "codes": codes,
@@ -145,7 +146,7 @@ def world(
                     "found_on": (
                         date(2013, 1, 1) + timedelta(days=rng.randint(0, 4000))
                     ).isoformat(),
-                    "state": rng.choice(STATES),
+                    "state": rng.choice(states),
                     "grave_ref": f"{prefix}FOSA-{rng.randint(1, 400)}",
                     "codes": _codes(rng),
                     "description": "Synthetic remains (fictional)",

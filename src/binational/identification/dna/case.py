@@ -142,6 +142,12 @@ def _person(raw: Any, where: str) -> Person:
     )
 
 
+def _list(x: Any, what: str) -> list[Any]:
+    if not isinstance(x, list):
+        raise InvalidInput(f"{what} must be a list, got {type(x).__name__}")
+    return x
+
+
 def _first(x: Any) -> Any:
     return x[0] if isinstance(x, list) and x else x
 
@@ -164,11 +170,12 @@ def _marker(raw: Any, k: int) -> Marker:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInput(f"markers[{k}] ({raw['name']}): bad mutation model: {e}") from None
+    alleles = _list(raw["alleles"], f"markers[{k}].alleles")
     try:
-        freqs = np.array([float(f) for f in raw["afreq"]])
+        freqs = np.array([float(f) for f in _list(raw["afreq"], f"markers[{k}].afreq")])
     except (TypeError, ValueError):
         raise InvalidInput(f"markers[{k}] ({raw['name']}): frequencies must be numbers") from None
-    return Marker(str(raw["name"]), [str(a) for a in raw["alleles"]], freqs, model, model)
+    return Marker(str(raw["name"]), [str(a) for a in alleles], freqs, model, model)
 
 
 def load_case_json(path: Path) -> DviCase:
@@ -187,8 +194,8 @@ def case_from_dict(data: Any, default_name: str = "case") -> DviCase:
     for key in ("markers", "pm", "am", "missing"):
         if key not in data:
             raise InvalidInput(f"DVI case has no {key!r}")
-    markers = [_marker(m, k) for k, m in enumerate(data["markers"])]
-    victims = [_person(p, f"pm[{k}]") for k, p in enumerate(data["pm"])]
+    markers = [_marker(m, k) for k, m in enumerate(_list(data["markers"], "markers"))]
+    victims = [_person(p, f"pm[{k}]") for k, p in enumerate(_list(data["pm"], "pm"))]
     for v in victims:
         if not v.is_founder:
             raise InvalidInput(f"victim {v.id!r} has parents; victims are unrelated samples")
@@ -196,7 +203,7 @@ def case_from_dict(data: Any, default_name: str = "case") -> DviCase:
     am = data["am"]
     if isinstance(am, Mapping):  # a single family given as an object
         am = [am]
-    for k, fam in enumerate(am):
+    for k, fam in enumerate(_list(am, "am")):
         persons = fam.get("persons") if isinstance(fam, Mapping) else fam
         if not isinstance(persons, list):
             raise InvalidInput(f"am[{k}] must be a list of persons")
@@ -205,8 +212,10 @@ def case_from_dict(data: Any, default_name: str = "case") -> DviCase:
     if pairings is not None:
         if not isinstance(pairings, Mapping):
             raise InvalidInput("pairings must be an object victim -> [candidates]")
-        pairings = {str(v): [str(c) for c in cs] for v, cs in pairings.items()}
-    missing = [str(m) for m in data["missing"]]
+        pairings = {
+            str(v): [str(c) for c in _list(cs, f"pairings[{v}]")] for v, cs in pairings.items()
+        }
+    missing = [str(m) for m in _list(data["missing"], "missing")]
     if len(set(missing)) != len(missing):
         raise InvalidInput("a missing person is listed twice")
     return DviCase(

@@ -80,10 +80,13 @@ class DviResult:
     glr: dict[str, dict[str, float | None]]
     excluded: list[tuple[str, str]]
     undisputed: list[Undisputed]
-    n_assignments: int
+    n_assignments: int  # rows of the table (likelihood > 0)
     reduced_by_undisputed: bool
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    # Assignments the pairings allow, impossible ones included (dvir's count); None if too
+    # many to count quickly.
+    n_total: int | None = None
 
     @property
     def best(self) -> dict[str, str]:
@@ -107,17 +110,35 @@ class DviResult:
         return result_json(self, top)
 
 
+MUTATION_MODES = ("on", "off", "auto")
+
+
 class DviSolver:
-    def __init__(self, case: DviCase, *, disable_mutations: bool = False) -> None:
+    """``mutations``: ``on`` (the case's models), ``off``, or ``auto`` as dvir's ``jointDVI``
+    default (``disableMutations = NA``): off in every family whose references are consistent
+    without mutation, on in the others."""
+
+    def __init__(
+        self, case: DviCase, *, disable_mutations: bool = False, mutations: str = "on"
+    ) -> None:
+        if mutations not in MUTATION_MODES:
+            raise InvalidInput(f"mutations must be one of {', '.join(MUTATION_MODES)}")
+        if disable_mutations:
+            mutations = "off"
         self.case = case
-        self.markers: list[Marker] = (
-            [m.without_mutation() for m in case.markers] if disable_mutations else case.markers
-        )
+        plain = [m.without_mutation() for m in case.markers]
+        self.markers: list[Marker] = plain if mutations == "off" else case.markers
+        # The markers each family is computed with (auto: per family).
+        self.fam_markers = [self.markers for _ in case.families]
+        if mutations == "auto":
+            self.fam_markers = [
+                plain if loglik(f, plain) > -math.inf else case.markers for f in case.families
+            ]
         self.victims = {v.id: v for v in case.victims}
         self.vids = [v.id for v in case.victims]
         self.missing = list(case.missing)
         self.fam_of = {m: case.family_of(m) for m in self.missing}
-        self.fam_ll = [loglik(f, self.markers) for f in case.families]
+        self.fam_ll = [loglik(f, self.fam_markers[k]) for k, f in enumerate(case.families)]
         for k, ll in enumerate(self.fam_ll):
             if ll == -math.inf:
                 raise InvalidInput(
@@ -144,12 +165,12 @@ class DviSolver:
         """Log-likelihood of family ``k`` with victims placed at missing persons."""
         fams = families or self.case.families
         if not placed:
-            return self.fam_ll[k] if families is None else loglik(fams[k], self.markers)
+            return self.fam_ll[k] if families is None else loglik(fams[k], self.fam_markers[k])
         key = (k, placed)
         if families is None and key in self._cache:
             return self._cache[key]
         extra = {m: self.victims[v].genotypes for m, v in placed}
-        value = loglik(fams[k].with_genotypes(extra), self.markers)
+        value = loglik(fams[k].with_genotypes(extra), self.fam_markers[k])
         if families is None:
             self._cache[key] = value
         return value
@@ -160,15 +181,15 @@ class DviSolver:
         return UNKNOWN_SEX in (vs, ms) or vs == ms
 
     def pairings(self) -> dict[str, list[str]]:
+        """The case's pairings as given (without ``*`` a victim must be one of the missing),
+        else every sex-compatible missing person and ``*``, as dvir's generatePairings."""
         given = self.case.pairings
         out = {}
         for v in self.vids:
             cands = given.get(v) if given is not None else None
             if cands is None:
                 cands = [NOT_AMONG_MISSING] + [m for m in self.missing if self.sex_ok(v, m)]
-            if NOT_AMONG_MISSING not in cands:
-                cands = [NOT_AMONG_MISSING, *cands]
-            out[v] = cands
+            out[v] = list(dict.fromkeys(cands))
         return out
 
     def pairwise_lr(
@@ -179,7 +200,6 @@ class DviSolver:
         skip_impossible: bool = False,
     ) -> dict[str, dict[str, float | None]]:
         """Pairwise LRs; one elimination per missing person and marker serves every victim."""
-        markers = markers or self.markers
         fams = families or self.case.families
         vics = list(pairings)
         out: dict[str, dict[str, float | None]] = {v: {} for v in vics}
@@ -191,7 +211,7 @@ class DviSolver:
                 continue
             ped = fams[self.fam_of[m]]
             log_lr = dict.fromkeys(cands, 0.0)
-            for mk in markers:
+            for mk in markers or self.fam_markers[self.fam_of[m]]:
                 typed = [v for v in cands if mk.name in self.victims[v].genotypes]
                 if not typed:
                     continue
@@ -285,6 +305,7 @@ class DviSolver:
     ) -> DviResult:
         t0 = time.perf_counter()
         pairings = self.pairings()
+        n_total = count_all(pairings, self.missing)
         pairwise = self.pairwise_lr(pairings)
         self._pairwise = pairwise
         excluded = [(v, m) for v in self.vids for m in self.missing if pairwise[v][m] == 0.0]
@@ -298,7 +319,7 @@ class DviSolver:
             reduced = True
             incompatible = self.incompatible_markers(live)
             for v in self.vids:
-                kept = [NOT_AMONG_MISSING]
+                kept = [NOT_AMONG_MISSING] if NOT_AMONG_MISSING in live[v] else []
                 for c in live[v]:
                     if c == NOT_AMONG_MISSING:
                         continue
@@ -372,6 +393,7 @@ class DviSolver:
             reduced,
             time.perf_counter() - t0,
             list(self.case.warnings),
+            n_total,
         )
 
     def _table_loglik(self, table: np.ndarray) -> np.ndarray:
@@ -443,6 +465,39 @@ def count_assignments(pairings: Mapping[str, list[str]], cap: int) -> int:
     return count
 
 
+COUNT_STATES = 20_000
+
+
+def count_all(pairings: Mapping[str, list[str]], missing: list[str]) -> int | None:
+    """Exact number of assignments (memoised on the set of missing persons used); None when
+    that would take more than COUNT_STATES states."""
+    idx = {m: j for j, m in enumerate(missing)}
+    opts = [[-1 if c == NOT_AMONG_MISSING else idx[c] for c in cs] for cs in pairings.values()]
+    memo: dict[tuple[int, int], int] = {}
+
+    def count(i: int, used: int) -> int:
+        if i == len(opts):
+            return 1
+        key = (i, used)
+        if key in memo:
+            return memo[key]
+        if len(memo) > COUNT_STATES:
+            raise OverflowError
+        total = 0
+        for c in opts[i]:
+            if c < 0:
+                total += count(i + 1, used)
+            elif not (used >> c) & 1:
+                total += count(i + 1, used | (1 << c))
+        memo[key] = total
+        return total
+
+    try:
+        return count(0, 0)
+    except OverflowError:
+        return None
+
+
 def _assignments(
     vids: list[str], pairings: Mapping[str, list[str]], missing: list[str]
 ) -> Iterator[tuple[int, ...]]:
@@ -471,4 +526,5 @@ def _assignments(
 
 def solve(case: DviCase, **kwargs: Any) -> DviResult:
     disable = bool(kwargs.pop("disable_mutations", False))
-    return DviSolver(case, disable_mutations=disable).solve(**kwargs)
+    mode = str(kwargs.pop("mutations", "on"))
+    return DviSolver(case, disable_mutations=disable, mutations=mode).solve(**kwargs)

@@ -71,26 +71,83 @@ class _Lines:
             ) from None
 
 
-def _database(lines: _Lines, warnings: list[str]) -> tuple[list[Marker], float]:
+@dataclass
+class _Header:
+    """The line-oriented part before the database: persons, relations, pedigrees."""
+
+    ids: list[str] = field(default_factory=list)
+    sexes: list[int] = field(default_factory=list)
+    typed: list[list[tuple[int, int, int]]] = field(default_factory=list)  # (a1, a2, locus)
+    extras: tuple[int, int] = (0, 0)  # (females, males) added to every pedigree
+    relations: list[tuple[int, int]] = field(default_factory=list)
+    pedigrees: list[tuple[str, tuple[int, int], list[tuple[int, int]]]] = field(
+        default_factory=list
+    )
+
+
+def _database(
+    lines: _Lines, warnings: list[str], header: _Header | None = None
+) -> tuple[list[Marker], float]:
     x = lines
     if x.get(0).startswith("Output from Familias") is False and "Familias" not in x.get(0):
         raise InvalidInput(f"{x.name} line 1: not a Familias file")
+    head = header if header is not None else _Header()
     line = 3 if x.get(3) != "" else 4
     nid = x.integer(line, "the number of persons")
     line += 1
     for _ in range(nid):
+        head.ids.append(x.get(line))
+        head.sexes.append(MALE if x.get(line + 4) == "#TRUE#" else FEMALE)
         n = x.integer(line + 5, "the number of genotypes of a person")
+        head.typed.append(
+            [
+                (
+                    x.integer(line + 6 + 3 * k, "an allele index"),
+                    x.integer(line + 7 + 3 * k, "an allele index"),
+                    x.integer(line + 8 + 3 * k, "a locus index"),
+                )
+                for k in range(n)
+            ]
+        )
         line += 6 + 3 * n
     if x.get(line) != "Known relations":
         raise InvalidInput(
             f"{x.name} line {line + 1}: expected 'Known relations', found {x.get(line)!r}"
         )
+    head.extras = (
+        x.integer(line + 1, "a number of females"),
+        x.integer(line + 2, "a number of males"),
+    )
     n_rel = x.integer(line + 3, "the number of relations")
+    head.relations = [
+        (
+            x.integer(line + 4 + 2 * k, "a parent index"),
+            x.integer(line + 5 + 2 * k, "a child index"),
+        )
+        for k in range(n_rel)
+    ]
     line += 4 + 2 * n_rel
     n_ped = x.integer(line, "the number of pedigrees")
     line += 1
     for _ in range(n_ped):
+        name = x.get(line + 1)
+        extra = (
+            x.integer(line + 2, "a number of females"),
+            x.integer(line + 3, "a number of males"),
+        )
         n_rel = x.integer(line + 4, "the number of relations of a pedigree")
+        rels = []
+        for k in range(n_rel):
+            raw = x.get(line + 5 + 2 * k)
+            if "Direct" in raw:
+                raise InvalidInput(f"{x.name} line {line + 6 + 2 * k}: twins are not supported")
+            rels.append(
+                (
+                    x.integer(line + 5 + 2 * k, "a parent index"),
+                    x.integer(line + 6 + 2 * k, "a child index"),
+                )
+            )
+        head.pedigrees.append((name, extra, rels))
         line += 5 + 2 * n_rel
     if x.get(line).startswith("#TRUE#"):
         raise InvalidInput(f"{x.name} line {line + 1}: precomputed probabilities are not supported")
@@ -307,12 +364,77 @@ def _build_family(
     return [p for p in by_id.values() if p.id in linked]
 
 
+@dataclass
+class FamHypotheses:
+    """A kinship case: the same persons under several pedigree hypotheses (Familias' main use)."""
+
+    name: str
+    markers: list[Marker]
+    pedigrees: list[Pedigree]
+    warnings: list[str]
+
+
+def load_fam_hypotheses(path: Path) -> FamHypotheses:
+    """Read the pedigree hypotheses of a (non-DVI) Familias file with the persons' genotypes."""
+    lines = _Lines(path)
+    warnings: list[str] = []
+    head = _Header()
+    markers, _theta = _database(lines, warnings, head)
+    base = list(head.ids)
+    base_sex = list(head.sexes)
+    fe, ma = head.extras
+    base += [f"extra_{k + 1}" for k in range(fe + ma)]
+    base_sex += [FEMALE] * fe + [MALE] * ma
+    genotypes: list[dict[str, Genotype]] = []
+    for pid, typed in zip(head.ids, head.typed, strict=True):
+        g: dict[str, Genotype] = {}
+        for a1, a2, locus in typed:
+            if not 0 <= locus < len(markers):
+                raise InvalidInput(
+                    f"{path.name}: {pid} is typed at locus #{locus + 1}, not in the database"
+                )
+            m = markers[locus]
+            if not (0 <= a1 < len(m.alleles) and 0 <= a2 < len(m.alleles)):
+                raise InvalidInput(f"{path.name}: {pid} has an allele index outside {m.name}")
+            g[m.name] = (m.alleles[a1], m.alleles[a2])
+        genotypes.append(g)
+    if not head.pedigrees:
+        raise InvalidInput(f"{path.name}: no pedigree hypotheses")
+    peds = []
+    for name, (pf, pm), rels in head.pedigrees:
+        ids = base + [f"{name}_extra_{k + 1}" for k in range(pf + pm)]
+        sexes = base_sex + [FEMALE] * pf + [MALE] * pm
+        people = [
+            Person(pid, sex=sx, genotypes=genotypes[i] if i < len(genotypes) else {})
+            for i, (pid, sx) in enumerate(zip(ids, sexes, strict=True))
+        ]
+        for par, child in head.relations + rels:
+            if not (0 <= par < len(people) and 0 <= child < len(people)):
+                raise InvalidInput(
+                    f"{path.name}: pedigree {name} names person #{max(par, child) + 1}, "
+                    "who does not exist"
+                )
+            role = "father" if people[par].sex == MALE else "mother"
+            if getattr(people[child], role) not in (None, people[par].id):
+                raise InvalidInput(
+                    f"{path.name}: pedigree {name}: {people[child].id} has two {role}s"
+                )
+            setattr(people[child], role, people[par].id)
+        peds.append(Pedigree(people, name=name))
+    return FamHypotheses(path.stem, markers, peds, warnings)
+
+
 def load_fam(path: Path) -> DviCase:
     lines = _Lines(path)
     warnings: list[str] = []
     markers, theta = _database(lines, warnings)
     if theta > 0:
         warnings.append(f"theta {theta} in the file is ignored by the pedigree likelihood")
+    if "[DVI]" not in lines.x:
+        raise InvalidInput(
+            f"{path.name}: no [DVI] section; this Familias file is a kinship case with pedigree "
+            "hypotheses: compare them with 'binational dvi pedigrees'"
+        )
     tree = _dvi_tree(lines)
     un = tree.child("Unidentified persons")
     victims = []

@@ -38,7 +38,9 @@ def result_json(result: DviResult, top: int = 10) -> dict[str, Any]:
         "lr_vs_null": finite(result.lr(0)),
         "posterior": finite(post[0]),
         "loglik_null": result.loglik_null,
-        "n_assignments": result.n_assignments,
+        # dvir's count: every assignment the pairings allow, impossible ones included.
+        "n_assignments": result.n_total,
+        "n_rows": result.n_assignments,
         "assignments": rows,
         "pairwise_lr": {
             v: {m: finite(x) for m, x in r.items()} for v, r in result.pairwise.items()

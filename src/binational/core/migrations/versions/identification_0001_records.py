@@ -14,7 +14,6 @@ from alembic import op
 
 import binational.core.tables
 
-
 revision: str = 'identification_0001'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = ('identification',)
