@@ -200,6 +200,15 @@ def test_sign_in_needs_the_one_time_code_and_sets_safe_cookies(client: TestClien
     assert r.headers["location"] == "/app/search?q=x"
     home = client.get("/app/")
     assert "FGR/2026/0142" in home.text and "Counter-narcotics" in home.text
+    # A page's script calls the JSON API with the same session and the stated purpose.
+    purpose = re.search(r'name="binational-purpose" content="([^"]+)"', home.text)
+    case = re.search(r'name="binational-case" content="([^"]+)"', home.text)
+    assert purpose and case
+    api = client.get("/entities/count", headers={"X-Purpose": purpose.group(1),
+                                                 "X-Case-Reference": case.group(1)})
+    # FINCEN's own records and the list granted for counter-narcotics.
+    expected = len(world.ids["fincen_reports"]) + len(world.ids["ofac"])
+    assert api.status_code == 200 and api.json()["count"] == expected
     assert "Content-Security-Policy" in home.headers
     # An open redirect is not possible through "next".
     r = client.post("/app/context", data={"csrf": csrf, "purpose": "counter-narcotics",
