@@ -25,6 +25,7 @@ from binational.core.identity import totp_now
 from binational.core.platform import Platform
 from binational.core.store import utcnow
 from binational.core.vocab import Action, Country, Role
+from binational.screening.matching import WEIGHTS
 from binational.web import NavItem, WebPlugin, WorkingDep, page_router
 from binational.web import batch as batches
 from binational.web.app import build_router
@@ -83,6 +84,7 @@ def test_every_key_the_code_and_templates_use_is_in_the_catalogue() -> None:
         "schema.": ["LegalEntity", "Person", "Company", "Organization"],
         "batch.status.": ["queued", "running", "done", "failed"],
         "grants.status.": ["live", "expired", "revoked"],
+        "feature.": sorted(WEIGHTS),
     }.items():
         assert prefix in DYNAMIC
         for value in values:
@@ -297,6 +299,7 @@ def test_screening_a_name_and_opening_the_entity_and_its_network(client: TestCli
     assert r.status_code == 200
     person = world.ids["ofac"][0]
     assert f"/app/entities/{person}" in r.text and "SDNTK" in r.text
+    assert "name similarity +" in r.text  # the explanation, in words
     page = client.get(f"/app/entities/{person}")
     assert page.status_code == 200
     text = page.text

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # Keys built from a vocabulary value in templates (``t("role." ~ role)``) are listed in
 # ``DYNAMIC`` so the catalogue test can check them too.
-DYNAMIC = ("role.", "schema.", "action.", "country.", "batch.status.", "grants.status.")
+DYNAMIC = ("role.", "schema.", "action.", "country.", "batch.status.", "grants.status.",
+           "feature.")
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     # shell
@@ -130,6 +131,17 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                             "Un resultado coincide a partir de una puntuación de {threshold}."),
     "screening.invalid": ("The query could not be screened: {problem}",
                           "No se pudo revisar la consulta: {problem}"),
+    "feature.name_match": ("name similarity", "similitud del nombre"),
+    "feature.alias_match": ("alias similarity", "similitud del alias"),
+    "feature.name_exact": ("exact name", "nombre exacto"),
+    "feature.schema_mismatch": ("different kind", "tipo distinto"),
+    "feature.identifier_match": ("same identifier", "mismo identificador"),
+    "feature.identifier_mismatch": ("different identifier", "identificador distinto"),
+    "feature.dob_match": ("date of birth agrees", "fecha de nacimiento coincide"),
+    "feature.dob_mismatch": ("different date of birth", "fecha de nacimiento distinta"),
+    "feature.country_match": ("same country", "mismo país"),
+    "feature.country_mismatch": ("different country", "país distinto"),
+    "feature.gender_mismatch": ("different gender", "sexo distinto"),
     "screening.batch": ("A file of names", "Un archivo de nombres"),
     "screening.batch_intro": ("Upload a CSV file (UTF-8, at most {size} and {rows} names) with a "
                               "“name” column and optionally schema, dob, country and "
