@@ -212,6 +212,13 @@ def test_sign_in_needs_the_one_time_code_and_sets_safe_cookies(client: TestClien
     expected = len(world.ids["fincen_reports"]) + len(world.ids["ofac"])
     assert api.status_code == 200 and api.json()["count"] == expected
     assert "Content-Security-Policy" in home.headers
+    # The home page offers the user's other recent cases to go back to.
+    client.get("/app/search?q=garcia")
+    client.post("/app/context", data={"csrf": csrf, "purpose": "illicit-finance",
+                                      "case": "UIF-9", "next": "/app/"})
+    home = client.get("/app/")
+    cases = home.text[home.text.index('id="recent-cases"'):]
+    assert "FGR/2026/0142" in cases and "UIF-9" not in cases.split("</ul>")[0]
     # An open redirect is not possible through "next".
     r = client.post("/app/context", data={"csrf": csrf, "purpose": "counter-narcotics",
                                           "case": "X1", "next": "https://evil.example/"},

@@ -99,6 +99,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                             "own, and those other agencies have granted.",
                             "Conjuntos de datos abiertos para el propósito «{purpose}»: los de "
                             "su dependencia y los que otras dependencias le han autorizado."),
+    "home.cases": ("Your recent cases", "Sus casos recientes"),
+    "home.resume": ("Work on this case", "Trabajar en este caso"),
+    "home.resume_case": ("Work on this case ({case})", "Trabajar en este caso ({case})"),
     "home.no_datasets": ("No dataset is open to you for this purpose.",
                          "Ningún conjunto de datos está abierto para este propósito."),
     "home.auditor": ("Auditors examine the trail of access, not the records themselves.",
