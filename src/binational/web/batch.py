@@ -155,12 +155,13 @@ class Jobs:
             running = [j for j in self._jobs.values() if j.status in ("queued", "running")]
             if len(running) >= MAX_JOBS:
                 raise BatchError("batch.error.busy")
-            job = Job(secrets.token_urlsafe(12), caller.principal.username, session,
-                      filename, rows, len(rows), columns=[*columns, *OUTPUT_COLUMNS])
-            self._jobs[job.id] = job
         # Planned now, so a refusal (role, purpose) is shown on the upload page.
         results = Screener(platform).screen_many(caller, (r.query for r in rows),
                                                  threshold=DEFAULT_THRESHOLD, limit=1)
+        job = Job(secrets.token_urlsafe(12), caller.principal.username, session,
+                  filename, rows, len(rows), columns=[*columns, *OUTPUT_COLUMNS])
+        with self._lock:
+            self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job, results), daemon=True,
                          name=f"batch-{job.id[:6]}").start()
         return job
