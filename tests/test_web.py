@@ -353,6 +353,10 @@ def test_missing_permissions_are_explained_in_the_users_language(client: TestCli
     sign_in(other, world, "auditor.us", purpose="audit", case="AUD-1")
     r = other.get("/app/screening?name=garcia")
     assert r.status_code == 403
+    jobs = len(batches.JOBS._jobs)
+    r = other.post("/app/screening/batch", data={"csrf": csrf_of(other)},
+                   files={"file": ("x.csv", b"name\nAna Garcia\n", "text/csv")})
+    assert r.status_code == 403 and len(batches.JOBS._jobs) == jobs  # no job slot taken
     r = other.post("/app/context", data={"csrf": csrf_of(other), "purpose": "illicit-finance",
                                          "case": "X1"})
     assert r.status_code == 400
