@@ -391,7 +391,7 @@ def test_batch_screening_upload_progress_and_download(client: TestClient,
     # The audit trail has counts, never the names.
     batch = [r for r in world.platform.audit.records(actor="analyst.cbp", limit=50)
              if r["action"] == "screening.batch"]
-    assert batch and batch[0]["detail"]["queries"] == 2
+    assert batch and batch[0]["detail"]["queries"] == 2 and batch[0]["detail"]["complete"]
     assert "Pedro" not in str(batch[0])
 
 

@@ -119,7 +119,8 @@ def run_web(quick: bool = False, out: Path | None = None, console: Console | Non
     entities = entities or (300 if quick else 5_000)
     repeat = repeat or (10 if quick else 50)
     batch_size = min(batch_size or (100 if quick else 1_000), entities)
-    with tempfile.TemporaryDirectory(prefix="binational-bench-web-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="binational-bench-web-",
+                                     ignore_cleanup_errors=True) as tmp:
         started = time.perf_counter()
         plat, secrets, names = _world(Path(tmp), entities)
         setup_s = time.perf_counter() - started
