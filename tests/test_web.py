@@ -475,6 +475,8 @@ def test_pages_use_only_the_applications_own_assets(client: TestClient, world: W
                 assert client.get(ref).status_code == 200, ref
     assert client.get("/app/static/../app.py").status_code == 404
     assert client.get("/app/no/such/page").status_code == 404
+    wrong = client.post("/app/no/such/page", data={"x": "1"})
+    assert wrong.status_code == 404 and "<main" in wrong.text
 
 
 # -- plug-ins and the demo -----------------------------------------------------------------------

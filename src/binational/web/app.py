@@ -492,7 +492,8 @@ def _usable(plugin: WebPlugin) -> bool:
 
 
 def _fallback(router: APIRouter) -> None:
-    @router.get("/{rest:path}", response_class=HTMLResponse)
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      response_class=HTMLResponse)
     def not_found(rest: str, page: PageDep) -> HTMLResponse:
         raise WebError(404, "error.not_found")
 
