@@ -85,6 +85,7 @@ def test_every_key_the_code_and_templates_use_is_in_the_catalogue() -> None:
         "batch.status.": ["queued", "running", "done", "failed"],
         "grants.status.": ["live", "expired", "revoked"],
         "feature.": sorted(WEIGHTS),
+        "outcome.": ["ok", "denied", "not_found", "invalid"],
     }.items():
         assert prefix in DYNAMIC
         for value in values:
@@ -455,6 +456,10 @@ def test_auditors_read_verify_and_checkpoint_the_log(client: TestClient, world: 
     sign_in(client, world, "auditor.us", purpose="audit", case="AUD-2026-1")
     page = client.get("/app/audit")
     assert page.status_code == 200 and "auth.login" in page.text
+    client.get("/app/language/es")
+    es = client.get("/app/audit", params={"action": "auth.login"}).text
+    assert "correcto" in es and "Auditoría" in es  # outcome and purpose in Spanish
+    client.get("/app/language/en")
     verified = client.post("/app/audit/verify", data={"csrf": csrf_of(client)})
     assert "The log verifies" in verified.text
     signed = client.post("/app/audit/checkpoints", data={"csrf": csrf_of(client)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 # Keys built from a vocabulary value in templates (``t("role." ~ role)``) are listed in
 # ``DYNAMIC`` so the catalogue test can check them too.
 DYNAMIC = ("role.", "schema.", "action.", "country.", "batch.status.", "grants.status.",
-           "feature.")
+           "feature.", "outcome.")
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     # shell
@@ -297,6 +297,11 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "audit.agency": ("Agency", "Dependencia"),
     "audit.filter": ("Filter", "Filtrar"),
     "audit.none": ("No record matches.", "Ningún registro coincide."),
+    "outcome.ok": ("ok", "correcto"),
+    "outcome.denied": ("denied", "denegado"),
+    "outcome.not_found": ("not found", "no encontrado"),
+    "outcome.invalid": ("invalid", "inválido"),
+    "outcome.error": ("error", "error"),
     "audit.checkpoints": ("Signed checkpoints", "Puntos de control firmados"),
     "audit.key": ("Signing key: {key}", "Clave de firma: {key}"),
     "audit.size": ("Records covered", "Registros cubiertos"),
