@@ -25,6 +25,7 @@ from binational.core.identity import totp_now
 from binational.core.platform import Platform
 from binational.core.store import utcnow
 from binational.core.vocab import Action, Country, Role
+from binational.screening.matching import WEIGHTS
 from binational.web import NavItem, WebPlugin, WorkingDep, page_router
 from binational.web import batch as batches
 from binational.web.app import build_router
@@ -83,6 +84,8 @@ def test_every_key_the_code_and_templates_use_is_in_the_catalogue() -> None:
         "schema.": ["LegalEntity", "Person", "Company", "Organization"],
         "batch.status.": ["queued", "running", "done", "failed"],
         "grants.status.": ["live", "expired", "revoked"],
+        "feature.": sorted(WEIGHTS),
+        "outcome.": ["ok", "denied", "not_found", "invalid"],
     }.items():
         assert prefix in DYNAMIC
         for value in values:
@@ -200,7 +203,23 @@ def test_sign_in_needs_the_one_time_code_and_sets_safe_cookies(client: TestClien
     assert r.headers["location"] == "/app/search?q=x"
     home = client.get("/app/")
     assert "FGR/2026/0142" in home.text and "Counter-narcotics" in home.text
+    # A page's script calls the JSON API with the same session and the stated purpose.
+    purpose = re.search(r'name="binational-purpose" content="([^"]+)"', home.text)
+    case = re.search(r'name="binational-case" content="([^"]+)"', home.text)
+    assert purpose and case
+    api = client.get("/entities/count", headers={"X-Purpose": purpose.group(1),
+                                                 "X-Case-Reference": case.group(1)})
+    # FINCEN's own records and the list granted for counter-narcotics.
+    expected = len(world.ids["fincen_reports"]) + len(world.ids["ofac"])
+    assert api.status_code == 200 and api.json()["count"] == expected
     assert "Content-Security-Policy" in home.headers
+    # The home page offers the user's other recent cases to go back to.
+    client.get("/app/search?q=garcia")
+    client.post("/app/context", data={"csrf": csrf, "purpose": "illicit-finance",
+                                      "case": "UIF-9", "next": "/app/"})
+    home = client.get("/app/")
+    cases = home.text[home.text.index('id="recent-cases"'):]
+    assert "FGR/2026/0142" in cases and "UIF-9" not in cases.split("</ul>")[0]
     # An open redirect is not possible through "next".
     r = client.post("/app/context", data={"csrf": csrf, "purpose": "counter-narcotics",
                                           "case": "X1", "next": "https://evil.example/"},
@@ -288,6 +307,7 @@ def test_screening_a_name_and_opening_the_entity_and_its_network(client: TestCli
     assert r.status_code == 200
     person = world.ids["ofac"][0]
     assert f"/app/entities/{person}" in r.text and "SDNTK" in r.text
+    assert "name similarity +" in r.text  # the explanation, in words
     page = client.get(f"/app/entities/{person}")
     assert page.status_code == 200
     text = page.text
@@ -334,6 +354,10 @@ def test_missing_permissions_are_explained_in_the_users_language(client: TestCli
     sign_in(other, world, "auditor.us", purpose="audit", case="AUD-1")
     r = other.get("/app/screening?name=garcia")
     assert r.status_code == 403
+    jobs = len(batches.JOBS._jobs)
+    r = other.post("/app/screening/batch", data={"csrf": csrf_of(other)},
+                   files={"file": ("x.csv", b"name\nAna Garcia\n", "text/csv")})
+    assert r.status_code == 403 and len(batches.JOBS._jobs) == jobs  # no job slot taken
     r = other.post("/app/context", data={"csrf": csrf_of(other), "purpose": "illicit-finance",
                                          "case": "X1"})
     assert r.status_code == 400
@@ -368,7 +392,7 @@ def test_batch_screening_upload_progress_and_download(client: TestClient,
     # The audit trail has counts, never the names.
     batch = [r for r in world.platform.audit.records(actor="analyst.cbp", limit=50)
              if r["action"] == "screening.batch"]
-    assert batch and batch[0]["detail"]["queries"] == 2
+    assert batch and batch[0]["detail"]["queries"] == 2 and batch[0]["detail"]["complete"]
     assert "Pedro" not in str(batch[0])
 
 
@@ -432,6 +456,10 @@ def test_auditors_read_verify_and_checkpoint_the_log(client: TestClient, world: 
     sign_in(client, world, "auditor.us", purpose="audit", case="AUD-2026-1")
     page = client.get("/app/audit")
     assert page.status_code == 200 and "auth.login" in page.text
+    client.get("/app/language/es")
+    es = client.get("/app/audit", params={"action": "auth.login"}).text
+    assert "correcto" in es and "Auditoría" in es  # outcome and purpose in Spanish
+    client.get("/app/language/en")
     verified = client.post("/app/audit/verify", data={"csrf": csrf_of(client)})
     assert "The log verifies" in verified.text
     signed = client.post("/app/audit/checkpoints", data={"csrf": csrf_of(client)})
@@ -452,6 +480,8 @@ def test_pages_use_only_the_applications_own_assets(client: TestClient, world: W
                 assert client.get(ref).status_code == 200, ref
     assert client.get("/app/static/../app.py").status_code == 404
     assert client.get("/app/no/such/page").status_code == 404
+    wrong = client.post("/app/no/such/page", data={"x": "1"})
+    assert wrong.status_code == 404 and "<main" in wrong.text
 
 
 # -- plug-ins and the demo -----------------------------------------------------------------------

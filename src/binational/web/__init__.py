@@ -43,6 +43,9 @@ where ``plugin`` is a ``WebPlugin``::
   Every message key exists in English and Spanish (``messages`` or the web's own catalogue).
 - Forms POST with ``{{ csrf_field(page) }}`` (from ``"macros.html"``) and are read with
   ``FormDep`` (or ``read_form``), which checks size, origin and the CSRF token.
+- A page's script may call the JSON API routers (the session cookie is the API's): send the
+  headers ``X-Purpose`` and ``X-Case-Reference`` from the page's ``<meta
+  name="binational-purpose">`` and ``<meta name="binational-case">``.
 - Scripts and styles go in the plug-in's package and are served by its own routes, or use the
   web's (``/app/static/...``: ``app.css``, ``app.js``, ``vendor/cytoscape.min.js``). No
   inline scripts: the Content-Security-Policy allows ``'self'`` only.

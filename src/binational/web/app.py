@@ -204,7 +204,8 @@ def _pages(router: APIRouter) -> None:
                                  "country": info.country.value, "count": counts.get(name, 0),
                                  "grant": plan.grant_for(name)})
         panels = [p.home for p in page.site.plugins if p.home]
-        return page.render("home.html", datasets=datasets, panels=panels)
+        return page.render("home.html", datasets=datasets, panels=panels,
+                           cases=_recent_cases(page))
 
     @router.get("/search", response_class=HTMLResponse)
     def search(page: WorkingDep,
@@ -459,6 +460,25 @@ def _pages(router: APIRouter) -> None:
         return _audit_page(page, signed=cp)
 
 
+def _recent_cases(page: Page, count: int = 5) -> list[dict[str, str]]:
+    """The user's own recent (purpose, case) pairs, from their own audit trail: only what
+    they stated themselves, no record of anyone's data."""
+    assert page.principal is not None
+    out: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    current = (page.context.purpose.value, page.context.case_ref) if page.context else None
+    allowed = {p for p, _ in page.purposes()}
+    for record in page.platform.audit.records(actor=page.principal.username, limit=300):
+        key = (record.get("purpose") or "", record.get("case_ref") or "")
+        if not all(key) or key in seen or key == current or key[0] not in allowed:
+            continue
+        seen.add(key)
+        out.append({"purpose": key[0], "case": key[1], "ts": str(record["ts"])[:10]})
+        if len(out) >= count:
+            break
+    return out
+
+
 def _usable(plugin: WebPlugin) -> bool:
     """A plug-in's pages must be ``page_router`` routes: others would answer errors as JSON."""
     if plugin.router is None:
@@ -472,7 +492,8 @@ def _usable(plugin: WebPlugin) -> bool:
 
 
 def _fallback(router: APIRouter) -> None:
-    @router.get("/{rest:path}", response_class=HTMLResponse)
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      response_class=HTMLResponse)
     def not_found(rest: str, page: PageDep) -> HTMLResponse:
         raise WebError(404, "error.not_found")
 

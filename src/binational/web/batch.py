@@ -15,6 +15,7 @@ import io
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,20 +156,25 @@ class Jobs:
             running = [j for j in self._jobs.values() if j.status in ("queued", "running")]
             if len(running) >= MAX_JOBS:
                 raise BatchError("batch.error.busy")
-            job = Job(secrets.token_urlsafe(12), caller.principal.username, session,
-                      filename, rows, len(rows), columns=[*columns, *OUTPUT_COLUMNS])
-            self._jobs[job.id] = job
         # Planned now, so a refusal (role, purpose) is shown on the upload page.
         results = Screener(platform).screen_many(caller, (r.query for r in rows),
                                                  threshold=DEFAULT_THRESHOLD, limit=1)
+        job = Job(secrets.token_urlsafe(12), caller.principal.username, session,
+                  filename, rows, len(rows), columns=[*columns, *OUTPUT_COLUMNS])
+        with self._lock:
+            self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job, results), daemon=True,
                          name=f"batch-{job.id[:6]}").start()
         return job
 
-    def _run(self, job: Job, results: Any) -> None:
+    def _run(self, job: Job, results: Iterator[list[Match]]) -> None:
         job.status = "running"
+        rows = job.rows
         try:
-            for row, found in zip(job.rows, results, strict=False):
+            # Driven by the results, so the generator runs to its end and writes its audit
+            # record (marked complete) now, not whenever it is garbage-collected.
+            for index, found in enumerate(results):
+                row = rows[index]
                 best: Match | None = found[0] if found else None
                 job.output.append({
                     **{c: row.values.get(c, "") for c in job.columns},
@@ -188,6 +194,9 @@ class Jobs:
             log.error("batch failed", job=job.id, error=f"{type(exc).__name__}: {exc}")
             job.status, job.error = "failed", None
         finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # after a failure: the audit record is written now, as incomplete
             job.rows = []  # the names are needed no longer than the screening
 
     def get(self, job_id: str, owner: str, session: str) -> Job | None:

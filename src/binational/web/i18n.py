@@ -62,6 +62,9 @@ class Translator:
             return key
         return text.format(**values) if values else text
 
+    def has(self, key: str) -> bool:
+        return key in CATALOGUES[self.lang] or key in self.extra
+
     def label(self, text: str) -> str:
         """A followthemoney label (schema, property) in this language."""
         if self.lang == "en" or not text:

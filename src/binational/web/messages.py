@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # Keys built from a vocabulary value in templates (``t("role." ~ role)``) are listed in
 # ``DYNAMIC`` so the catalogue test can check them too.
-DYNAMIC = ("role.", "schema.", "action.", "country.", "batch.status.", "grants.status.")
+DYNAMIC = ("role.", "schema.", "action.", "country.", "batch.status.", "grants.status.",
+           "feature.", "outcome.")
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     # shell
@@ -98,6 +99,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                             "own, and those other agencies have granted.",
                             "Conjuntos de datos abiertos para el propósito «{purpose}»: los de "
                             "su dependencia y los que otras dependencias le han autorizado."),
+    "home.cases": ("Your recent cases", "Sus casos recientes"),
+    "home.resume": ("Work on this case", "Trabajar en este caso"),
+    "home.resume_case": ("Work on this case ({case})", "Trabajar en este caso ({case})"),
     "home.no_datasets": ("No dataset is open to you for this purpose.",
                          "Ningún conjunto de datos está abierto para este propósito."),
     "home.auditor": ("Auditors examine the trail of access, not the records themselves.",
@@ -130,6 +134,17 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                             "Un resultado coincide a partir de una puntuación de {threshold}."),
     "screening.invalid": ("The query could not be screened: {problem}",
                           "No se pudo revisar la consulta: {problem}"),
+    "feature.name_match": ("name similarity", "similitud del nombre"),
+    "feature.alias_match": ("alias similarity", "similitud del alias"),
+    "feature.name_exact": ("exact name", "nombre exacto"),
+    "feature.schema_mismatch": ("different kind", "tipo distinto"),
+    "feature.identifier_match": ("same identifier", "mismo identificador"),
+    "feature.identifier_mismatch": ("different identifier", "identificador distinto"),
+    "feature.dob_match": ("date of birth agrees", "fecha de nacimiento coincide"),
+    "feature.dob_mismatch": ("different date of birth", "fecha de nacimiento distinta"),
+    "feature.country_match": ("same country", "mismo país"),
+    "feature.country_mismatch": ("different country", "país distinto"),
+    "feature.gender_mismatch": ("different gender", "sexo distinto"),
     "screening.batch": ("A file of names", "Un archivo de nombres"),
     "screening.batch_intro": ("Upload a CSV file (UTF-8, at most {size} and {rows} names) with a "
                               "“name” column and optionally schema, dob, country and "
@@ -282,6 +297,11 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "audit.agency": ("Agency", "Dependencia"),
     "audit.filter": ("Filter", "Filtrar"),
     "audit.none": ("No record matches.", "Ningún registro coincide."),
+    "outcome.ok": ("ok", "correcto"),
+    "outcome.denied": ("denied", "denegado"),
+    "outcome.not_found": ("not found", "no encontrado"),
+    "outcome.invalid": ("invalid", "inválido"),
+    "outcome.error": ("error", "error"),
     "audit.checkpoints": ("Signed checkpoints", "Puntos de control firmados"),
     "audit.key": ("Signing key: {key}", "Clave de firma: {key}"),
     "audit.size": ("Records covered", "Registros cubiertos"),

@@ -179,7 +179,10 @@ class Page:
         return [(self.t(n.key), PREFIX + n.path) for n in items]
 
     def purpose_label(self, purpose: Purpose | str) -> str:
-        labels = PURPOSE_LABELS.get(Purpose(purpose))
+        try:
+            labels = PURPOSE_LABELS.get(Purpose(purpose))
+        except ValueError:  # a value from an older vocabulary, kept in the audit trail
+            return str(purpose)
         return labels[LANGUAGES.index(self.lang)] if labels else str(purpose)
 
     def purposes(self) -> list[tuple[str, str]]:
