@@ -172,6 +172,9 @@ def bench_early_warning(
         "--r-timing-series", min=1, help="Series R is timed on (extrapolated to "
         "--timing-series when fewer, since R's Farrington takes minutes per hundred).")]
     = 50,
+    r_replicates: Annotated[int, typer.Option(
+        "--r-replicates", min=0, help="Replicates per scenario also run in R for the "
+        "agreement (R's Farrington takes seconds per series).")] = 4,
     vsrr_file: Annotated[Path, typer.Option("--vsrr", help="CDC VSRR file to run on.")]
     = Path("../shared/data/public_health/us_overdose_vsrr/"
            "VSRR_Provisional_Drug_Overdose_Death_Counts.csv"),
@@ -189,7 +192,8 @@ def bench_early_warning(
             fail("--scenarios: Noufaily scenarios are numbered 1 to 28")
     run_bench(quick=quick, out=out, replicates=replicates, scenarios=chosen,
               timing_series=timing_series, r_timing_series=r_timing_series,
-              vsrr_file=vsrr_file, console=console)
+              vsrr_file=vsrr_file, console=console,
+              r_replicates=None if quick else r_replicates)
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
