@@ -109,12 +109,13 @@ def weekly(n: int, start: date = date(2020, 1, 6)) -> list[date]:
 
 
 @pytest.mark.parametrize(("mutate", "message"), [
-    (lambda rows: rows[:5] + rows[6:], "gap between 2020-02-03 (line 6) and 2020-02-17 (line 7): 1 missing week"),
-    (lambda rows: rows[:3] + [(rows[3][0], -2)] + rows[4:], "line 5: negative count -2"),
-    (lambda rows: rows + [rows[2]], "period 2020-01-20 appears twice"),
-    (lambda rows: rows[:2] + [("2020-13-01", 3)] + rows[3:], "line 4: period '2020-13-01'"),
-    (lambda rows: rows[:2] + [(rows[2][0], "")] + rows[3:], "line 4: no count for 2020-01-20"),
-    (lambda rows: rows[:2] + [(rows[2][0], 2.5)] + rows[3:], "line 4: count 2.5"),
+    (lambda rows: rows[:5] + rows[6:],
+     "gap between 2020-02-03 (line 6) and 2020-02-17 (line 7): 1 missing week"),
+    (lambda rows: [*rows[:3], (rows[3][0], -2), *rows[4:]], "line 5: negative count -2"),
+    (lambda rows: [*rows, rows[2]], "period 2020-01-20 appears twice"),
+    (lambda rows: [*rows[:2], ("2020-13-01", 3), *rows[3:]], "line 4: period '2020-13-01'"),
+    (lambda rows: [*rows[:2], (rows[2][0], ""), *rows[3:]], "line 4: no count for 2020-01-20"),
+    (lambda rows: [*rows[:2], (rows[2][0], 2.5), *rows[3:]], "line 4: count 2.5"),
 ])
 def test_bad_series_is_refused_with_a_clear_message(tmp_path: Path, mutate, message) -> None:  # type: ignore[no-untyped-def]
     rows: list[tuple[object, object]] = [(d, 4) for d in weekly(30)]
