@@ -468,7 +468,13 @@ def glrnb(x: Array, freq: int, start: int | None = None, c_arl: float = 5.0,
     first = freq if start is None else start
     _need(n, max(first, 4), "glrnb", "a training period before the monitored range")
     mu0, alpha_est = glrnb_baseline(x, freq, first)
-    a = alpha_est if alpha is None else alpha
+    det = _glr_run(x, first, mu0, alpha_est if alpha is None else alpha, c_arl)
+    return det
+
+
+def _glr_run(x: Array, first: int, mu0: Array, a: float, c_arl: float) -> Detection:
+    """The GLR chart over x[first:], restarted after each alarm (as algo.glrnb does)."""
+    n = len(x)
     xs = x[first:].astype(float)
     stat = np.zeros(len(xs))
     alarm = np.zeros(len(xs), dtype=bool)
@@ -669,3 +675,4 @@ def detect(algorithm: str, counts: Sequence[float] | Array, frequency: str = "we
                          f"{', '.join(FREQUENCIES)}")
     x = np.asarray(counts, dtype=float)
     return ALGORITHMS[algorithm](x, FREQUENCIES[frequency], periods, start)
+
