@@ -21,7 +21,7 @@ from binational.core.tables import user as user_table
 from binational.core.vocab import TLP, Action, Country, Purpose, Role
 from binational.early_warning.series import read_vsrr
 from binational.early_warning.service import EarlyWarning
-from binational.early_warning.tables import ew_series, ew_subscription
+from binational.early_warning.tables import ew_series, ew_subscription, ew_substance
 
 AGENCIES = (("CDC", "Centers for Disease Control and Prevention", Country.US),
             ("CONASAMA", "Comisión Nacional de Salud Mental y Adicciones", Country.MX))
@@ -114,14 +114,18 @@ def seed(platform: Platform, data_dir: Path) -> list[str]:
             with platform.db.read() as conn:
                 loaded = conn.execute(sa.select(sa.func.count()).select_from(ew_series).where(
                     ew_series.c.dataset == "cdc_vsrr")).scalar_one()
-            if not loaded:
+            if not loaded:   # a re-run records nothing: the series and alerts are there
                 series, problems = read_vsrr(path)
                 warnings += [f"VSRR {p.key.label()}: {p.message}" for p in problems]
                 ew.load(cdc, "cdc_vsrr", series, "month", "cdc-vsrr")
-            ew.scan(cdc, "cdc_vsrr")
+                ew.scan(cdc, "cdc_vsrr")
         except BinationalError as exc:
             warnings.append(f"early warning demo: {exc.message}")
     conasama = _caller(platform, "CONASAMA")
+    with platform.db.read() as conn:
+        have_names = {r[0] for r in conn.execute(sa.select(ew_substance.c.name).where(
+            ew_substance.c.dataset == "conasama_nps"))}
     for entry in SUBSTANCES:
-        ew.register_substance(conasama, "conasama_nps", **entry)  # type: ignore[arg-type]
+        if entry["name"] not in have_names:
+            ew.register_substance(conasama, "conasama_nps", **entry)  # type: ignore[arg-type]
     return warnings
