@@ -449,7 +449,7 @@ def _glr_nb_segment(x: Array, mu0: Array, alpha: float, c_arl: float) -> tuple[i
     Computed in blocks of periods, stopping at the first block with an alarm."""
     lx = len(x)
     glr = np.zeros(lx)
-    step = max(1, 400_000 // max(1, lx * lx))
+    step = max(1, min(8, 400_000 // max(1, lx * lx)))
     for lo in range(0, lx, step):
         hi = min(lx, lo + step)
         block = _glr_block(x, mu0, alpha, lo, hi)
