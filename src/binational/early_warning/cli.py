@@ -176,9 +176,9 @@ def bench_early_warning(
     r_replicates: Annotated[int, typer.Option(
         "--r-replicates", min=0, help="Replicates per scenario also run in R for the "
         "agreement (R's Farrington takes seconds per series).")] = 4,
-    vsrr_file: Annotated[Path, typer.Option("--vsrr", help="CDC VSRR file to run on.")]
-    = Path("../shared/data/public_health/us_overdose_vsrr/"
-           "VSRR_Provisional_Drug_Overdose_Death_Counts.csv"),
+    data_dir: Annotated[Path, typer.Option(
+        "--data-dir", help="The shared public data (for the CDC VSRR file).")]
+    = Path("../shared/data"),
 ) -> None:
     """Our detectors next to R's surveillance package on Noufaily et al. (2013) simulations."""
     from binational.early_warning.bench import run_bench
@@ -193,7 +193,8 @@ def bench_early_warning(
             fail("--scenarios: Noufaily scenarios are numbered 1 to 28")
     run_bench(quick=quick, out=out, replicates=replicates, scenarios=chosen,
               timing_series=timing_series, r_timing_series=r_timing_series,
-              vsrr_file=vsrr_file, console=console,
+              vsrr_file=data_dir / "public_health" / "us_overdose_vsrr"
+              / "VSRR_Provisional_Drug_Overdose_Death_Counts.csv", console=console,
               r_replicates=None if quick else r_replicates)
 
 
