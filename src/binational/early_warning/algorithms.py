@@ -395,6 +395,11 @@ def glrnb_baseline(x: Array, freq: int, start: int) -> tuple[Array, float]:
     mu_train, theta = glm_nb(X, x[:start].astype(float))
     # Refit coefficients from the fitted means (log-linear, exact) to predict the range.
     beta, *_ = np.linalg.lstsq(X, np.log(mu_train), rcond=None)
+    if not theta > 0:
+        # MASS::theta.ml gives up at 0 (R then runs the chart with alpha = Inf and returns
+        # nothing usable); say so for this series instead.
+        raise ValueError("glrnb: the negative binomial baseline could not be fitted "
+                         "(theta estimate 0 on the training periods)")
     tr = np.arange(start + 1, len(x) + 1, dtype=float)
     return np.asarray(np.exp(_harmonic(tr, freq) @ beta)), 1.0 / theta
 
