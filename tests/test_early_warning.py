@@ -240,3 +240,47 @@ def test_alarm_means_count_above_upperbound(counts: list[int]) -> None:
                 assert det.alarm[j] == (x[i] > det.upperbound[j])
     det = alg.ewma(x)
     assert np.all((det.alarm) == (det.pvalue < 0.01))  # type: ignore[operator]
+
+
+def test_vsrr_reader_adjusts_for_reporting_delay(tmp_path: Path) -> None:
+    from binational.early_warning.series import read_vsrr
+
+    head = ("State,Year,Month,Period,Indicator,Data Value,Percent Complete,"
+            "Percent Pending Investigation,State Name,Footnote,Footnote Symbol,Predicted Value\n")
+    rows = [
+        "AZ,2018,January,12 month-ending,Number of Drug Overdose Deaths,100,100,0,Arizona,,,",
+        "AZ,2018,February,12 month-ending,Number of Drug Overdose Deaths,90,90,0,Arizona,,,",
+        "AZ,2018,March,12 month-ending,Number of Drug Overdose Deaths,95,99.5+,0,Arizona,,,97",
+        "AZ,2018,March,12 month-ending,Percent with drugs specified,80,100,0,Arizona,,,",
+    ]
+    path = tmp_path / "vsrr.csv"
+    path.write_text(head + "\n".join(rows) + "\n")
+    series, problems = read_vsrr(path)
+    assert problems == []
+    (s,) = series
+    assert s.key.place == "US-AZ" and s.key.substance == "all-drugs"
+    assert s.counts.tolist() == [100, 90, 95]
+    # 90 reported at 90% complete -> 100; CDC's own prediction wins where it gives one
+    assert s.adjusted().tolist() == [100, 100, 97]
+    broken = tmp_path / "not_vsrr.csv"
+    broken.write_text("period,count\n2020-01-01,3\n")
+    with pytest.raises(ValueError, match="not a VSRR file"):
+        read_vsrr(broken)
+
+
+def test_noufaily_simulation_and_metrics() -> None:
+    from binational.early_warning import bench
+
+    scs = bench.scenarios()
+    assert len(scs) == 28 and scs[0].beta == 0 and scs[3].beta > 0 and scs[1].gamma1 > 0
+    rng = np.random.default_rng(1)
+    sim = bench.simulate(scs[10], 3, rng)
+    assert sim.k == 10 and len(sim.counts) == bench.N_WEEKS
+    assert bench.MONITOR_FROM <= sim.start <= sim.end < bench.N_WEEKS
+    assert sim.outbreak[sim.start:sim.end + 1].any() and not sim.outbreak[:bench.MONITOR_FROM].any()
+    det = alg.Detection("x", np.arange(bench.MONITOR_FROM, bench.N_WEEKS),
+                        np.zeros(49), np.zeros(49), sim.outbreak[bench.MONITOR_FROM:].copy(),
+                        np.ones(49, dtype=bool))
+    m = bench.outbreak_metrics(sim, det)    # alarms exactly on the outbreak weeks
+    assert m["pod"] == 1 and m["fp"] == 0 and m["timeliness"] == 0
+    assert m["sens_hits"] == m["sens_weeks"]
