@@ -352,9 +352,10 @@ def _nb_glm(X: Array, y: Array, theta: float | None, eta_start: Array | None) ->
 
 
 def _nb_loglik(theta: float, mu: Array, y: Array) -> float:
-    return float(np.sum(special.gammaln(theta + y) - special.gammaln(theta)
-                        - special.gammaln(y + 1) + theta * np.log(theta)
-                        + y * np.log(mu + (y == 0)) - (theta + y) * np.log(theta + mu)))
+    with np.errstate(invalid="ignore", divide="ignore"):   # theta 0: glrnb reports it
+        return float(np.sum(special.gammaln(theta + y) - special.gammaln(theta)
+                            - special.gammaln(y + 1) + theta * np.log(theta)
+                            + y * np.log(mu + (y == 0)) - (theta + y) * np.log(theta + mu)))
 
 
 def glm_nb(X: Array, y: Array) -> tuple[Array, float]:
