@@ -102,7 +102,8 @@ def predict(fit: GlmFit, x0: Array, dispersion: Array | None = None) -> tuple[Ar
     (``dispersion`` defaults to the fit's own, like R when none is passed)."""
     disp = fit.dispersion if dispersion is None else dispersion
     eta0 = np.einsum("bi,bi->b", x0, fit.beta)
-    mu0 = np.maximum(np.exp(eta0), EPS)
+    with np.errstate(over="ignore"):   # a wild trend extrapolation; the caller rejects it
+        mu0 = np.maximum(np.exp(eta0), EPS)
     se_link = np.sqrt(np.einsum("bi,bij,bj->b", x0, fit.cov_unscaled, x0) * disp)
     return mu0, se_link * mu0
 

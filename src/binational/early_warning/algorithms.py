@@ -352,9 +352,10 @@ def _nb_glm(X: Array, y: Array, theta: float | None, eta_start: Array | None) ->
 
 
 def _nb_loglik(theta: float, mu: Array, y: Array) -> float:
-    return float(np.sum(special.gammaln(theta + y) - special.gammaln(theta)
-                        - special.gammaln(y + 1) + theta * np.log(theta)
-                        + y * np.log(mu + (y == 0)) - (theta + y) * np.log(theta + mu)))
+    with np.errstate(invalid="ignore", divide="ignore"):   # theta 0: glrnb reports it
+        return float(np.sum(special.gammaln(theta + y) - special.gammaln(theta)
+                            - special.gammaln(y + 1) + theta * np.log(theta)
+                            + y * np.log(mu + (y == 0)) - (theta + y) * np.log(theta + mu)))
 
 
 def glm_nb(X: Array, y: Array) -> tuple[Array, float]:
@@ -395,6 +396,11 @@ def glrnb_baseline(x: Array, freq: int, start: int) -> tuple[Array, float]:
     mu_train, theta = glm_nb(X, x[:start].astype(float))
     # Refit coefficients from the fitted means (log-linear, exact) to predict the range.
     beta, *_ = np.linalg.lstsq(X, np.log(mu_train), rcond=None)
+    if not theta > 0:
+        # MASS::theta.ml gives up at 0 (R then runs the chart with alpha = Inf and returns
+        # nothing usable); say so for this series instead.
+        raise ValueError("glrnb: the negative binomial baseline could not be fitted "
+                         "(theta estimate 0 on the training periods)")
     tr = np.arange(start + 1, len(x) + 1, dtype=float)
     return np.asarray(np.exp(_harmonic(tr, freq) @ beta)), 1.0 / theta
 
@@ -449,7 +455,7 @@ def _glr_nb_segment(x: Array, mu0: Array, alpha: float, c_arl: float) -> tuple[i
     Computed in blocks of periods, stopping at the first block with an alarm."""
     lx = len(x)
     glr = np.zeros(lx)
-    step = max(1, 400_000 // max(1, lx * lx))
+    step = max(1, min(8, 400_000 // max(1, lx * lx)))
     for lo in range(0, lx, step):
         hi = min(lx, lo + step)
         block = _glr_block(x, mu0, alpha, lo, hi)
@@ -468,7 +474,13 @@ def glrnb(x: Array, freq: int, start: int | None = None, c_arl: float = 5.0,
     first = freq if start is None else start
     _need(n, max(first, 4), "glrnb", "a training period before the monitored range")
     mu0, alpha_est = glrnb_baseline(x, freq, first)
-    a = alpha_est if alpha is None else alpha
+    det = _glr_run(x, first, mu0, alpha_est if alpha is None else alpha, c_arl)
+    return det
+
+
+def _glr_run(x: Array, first: int, mu0: Array, a: float, c_arl: float) -> Detection:
+    """The GLR chart over x[first:], restarted after each alarm (as algo.glrnb does)."""
+    n = len(x)
     xs = x[first:].astype(float)
     stat = np.zeros(len(xs))
     alarm = np.zeros(len(xs), dtype=bool)
@@ -669,3 +681,4 @@ def detect(algorithm: str, counts: Sequence[float] | Array, frequency: str = "we
                          f"{', '.join(FREQUENCIES)}")
     x = np.asarray(counts, dtype=float)
     return ALGORITHMS[algorithm](x, FREQUENCIES[frequency], periods, start)
+

@@ -18,6 +18,7 @@ from binational.core.cli.common import (
     console,
     fail,
     make_table,
+    open_platform,
     print_json,
     say,
     warn,
@@ -172,9 +173,12 @@ def bench_early_warning(
         "--r-timing-series", min=1, help="Series R is timed on (extrapolated to "
         "--timing-series when fewer, since R's Farrington takes minutes per hundred).")]
     = 50,
-    vsrr_file: Annotated[Path, typer.Option("--vsrr", help="CDC VSRR file to run on.")]
-    = Path("../shared/data/public_health/us_overdose_vsrr/"
-           "VSRR_Provisional_Drug_Overdose_Death_Counts.csv"),
+    r_replicates: Annotated[int, typer.Option(
+        "--r-replicates", min=0, help="Replicates per scenario also run in R for the "
+        "agreement (R's Farrington takes seconds per series).")] = 4,
+    data_dir: Annotated[Path, typer.Option(
+        "--data-dir", help="The shared public data (for the CDC VSRR file).")]
+    = Path("../shared/data"),
 ) -> None:
     """Our detectors next to R's surveillance package on Noufaily et al. (2013) simulations."""
     from binational.early_warning.bench import run_bench
@@ -189,11 +193,151 @@ def bench_early_warning(
             fail("--scenarios: Noufaily scenarios are numbered 1 to 28")
     run_bench(quick=quick, out=out, replicates=replicates, scenarios=chosen,
               timing_series=timing_series, r_timing_series=r_timing_series,
-              vsrr_file=vsrr_file, console=console)
+              vsrr_file=data_dir / "public_health" / "us_overdose_vsrr"
+              / "VSRR_Provisional_Drug_Overdose_Death_Counts.csv", console=console,
+              r_replicates=None if quick else r_replicates)
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Entry point ``binational.cli``: add ``early-warning`` and ``bench early-warning``."""
     ew_app.command("detect")(detect_command)
+    register_service_commands()
     app.add_typer(ew_app, name="early-warning")
     bench_app.command("early-warning")(bench_early_warning)
+
+
+# -- the platform side: load, scan, alerts, subscriptions, substance register ----------------
+
+def _operator_caller(ctx: typer.Context, agency: str | None, dataset: str | None,
+                     purpose: str, case: str) -> tuple[Any, Any]:
+    from binational.core.access import Caller
+    from binational.core.identity import operator
+    from binational.core.policy import QueryContext
+    from binational.core.vocab import Purpose, parse_choice
+
+    platform = open_platform(ctx)
+    code = agency
+    if code is None and dataset is not None:
+        code = platform.catalog.get(dataset).agency
+    if code is None:
+        fail("give --agency (the agency the operator acts for)")
+    ag = platform.identity.get_agency(code)
+    caller = Caller(operator(ag.code, ag.country),
+                    QueryContext(parse_choice(Purpose, purpose, "purpose"), case), client="cli")
+    return platform, caller
+
+
+def load_command(
+    ctx: typer.Context,
+    series_csv: Annotated[Path, typer.Argument(help="CSV of counts, or a VSRR file.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="The (own) dataset to load into.")],
+    frequency: Annotated[str, typer.Option("--frequency")] = "week",
+    vsrr: Annotated[bool, typer.Option("--vsrr", help="CDC VSRR format.")] = False,
+    mapping: Annotated[list[str] | None, typer.Option("--map")] = None,
+) -> None:
+    """Load count series into a dataset (bad series are reported and left out)."""
+    from binational.early_warning.service import EarlyWarning
+
+    if not series_csv.is_file():
+        fail(f"no such file: {series_csv}")
+    platform, caller = _operator_caller(ctx, None, dataset, "public-health", "operator-cli")
+    try:
+        if vsrr:
+            frequency = "month"
+            series, problems = read_vsrr(series_csv)
+        else:
+            with series_csv.open(encoding="utf-8-sig", newline="") as fh:
+                series, problems = read_series(fh, frequency, parse_mapping(mapping or []),
+                                               name=str(series_csv))
+    except BadFile as exc:
+        fail(str(exc))
+    for p in problems:
+        warn(f"{p.key.label()}: {p.message}")
+    n = EarlyWarning(platform).load(caller, dataset, series, frequency,
+                                    "cdc-vsrr" if vsrr else "csv")
+    say(f"loaded {n} series into {dataset}; {len(problems)} left out")
+
+
+def scan_command(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset to scan.")],
+    algorithm: Annotated[str, typer.Option("--algorithm", "-a", help="auto or one of: "
+                                           + ", ".join(ALGORITHMS))] = "auto",
+) -> None:
+    """Run detection on a dataset's series: alarms become alerts, subscribers are told."""
+    from binational.early_warning.service import EarlyWarning
+
+    if algorithm != "auto" and algorithm not in ALGORITHMS:
+        fail(f"unknown algorithm {algorithm!r}; expected auto or one of: "
+             f"{', '.join(ALGORITHMS)}")
+    platform, caller = _operator_caller(ctx, None, dataset, "public-health", "operator-cli")
+    res = EarlyWarning(platform).scan(caller, dataset, algorithm)
+    for p in res["problems"]:
+        warn(p)
+    say(f"{res['series']} series, {res['assessed']} assessed, {res['sparse']} too sparse; "
+        f"{res['alerts']} alerts ({res['new_alerts']} new), {res['notifications']} "
+        "notifications")
+
+
+def alerts_command(
+    ctx: typer.Context,
+    agency: Annotated[str, typer.Option("--agency", help="Act for this agency.")],
+    place: Annotated[str | None, typer.Option("--place")] = None,
+    neighbours: Annotated[bool, typer.Option("--neighbours")] = False,
+    open_only: Annotated[bool, typer.Option("--open")] = False,
+    purpose: Annotated[str, typer.Option("--purpose")] = "public-health",
+    case: Annotated[str, typer.Option("--case")] = "operator-cli",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Alerts the agency may see (start, peak, end), newest first."""
+    from binational.early_warning.service import EarlyWarning
+
+    platform, caller = _operator_caller(ctx, agency, None, purpose, case)
+    found = EarlyWarning(platform).alerts(caller, place, neighbours, open_only)
+    if as_json:
+        print_json(found)
+        return
+    table = make_table("Level", "Place", "Indicator", "Substance", "Start", "Peak", "End",
+                       "Peak count", "Expected")
+    for a in found:
+        table.add_row(a["level"], a["place_name"] or a["place"], a["indicator"],
+                      a["substance"], str(a["start"]), str(a["peak"]),
+                      str(a["end"] or "open"), f"{a['peak_count']:g}",
+                      str(a["peak_expected"]))
+    console.print(table)
+
+
+def substances_command(
+    ctx: typer.Context,
+    agency: Annotated[str, typer.Option("--agency", help="Act for this agency.")],
+    lang: Annotated[str, typer.Option("--lang", help="en or es")] = "en",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The register of new psychoactive substances, with risk communications."""
+    from binational.early_warning.service import EarlyWarning
+
+    platform, caller = _operator_caller(ctx, agency, None, "public-health", "operator-cli")
+    found = EarlyWarning(platform).substances(caller)
+    if as_json:
+        print_json(found)
+        return
+    es = lang == "es"
+    table = make_table("Substance" if not es else "Sustancia", "First detected" if not es
+                       else "Primera detección", "Place" if not es else "Lugar",
+                       "Source" if not es else "Fuente",
+                       "Confidence" if not es else "Confianza",
+                       "Risk" if not es else "Riesgo")
+    for s in found:
+        note = (" (retracted)" if not es else " (retirada)") if s["retracted"] else ""
+        table.add_row(s["name"] + note, str(s["first_detected"]), s["place"],
+                      s["source_es" if es else "source_en"],
+                      s["confidence_es" if es else "confidence_en"],
+                      s["risk_es" if es else "risk_en"])
+    console.print(table)
+
+
+def register_service_commands() -> None:
+    ew_app.command("load")(load_command)
+    ew_app.command("scan")(scan_command)
+    ew_app.command("alerts")(alerts_command)
+    ew_app.command("substances")(substances_command)

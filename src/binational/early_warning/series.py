@@ -330,10 +330,12 @@ def read_vsrr(path: Path) -> tuple[list[Series], list[SeriesProblem]]:
                     month = MONTHS[rec["Month"].strip().lower()]
                     period = date(int(rec["Year"]), month, 1)
                     count = _number(rec["Data Value"], line, "Data Value")
-                    comp = _number(rec["Percent Complete"], line, "Percent Complete")
+                    # "99.5+" means at least 99.5 percent complete
+                    comp = _number(rec["Percent Complete"].strip().rstrip("+"), line,
+                                   "Percent Complete")
                     pred = _number(rec["Predicted Value"], line, "Predicted Value")
                 except (KeyError, ValueError) as exc:
-                    errors.append(SeriesProblem(key, f"{path.name}: line {line}: {exc}"))
+                    errors.append(SeriesProblem(key, f"{path.name}: {exc}"))
                     continue
                 yield key, _Row(line, period, count, rec["State Name"].strip(),
                                 None if comp is None else comp / 100, pred, place)
