@@ -64,7 +64,7 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("name", ("given", "surname1")),
     BlockingRule("surname_dob", ("surname1_ph", "dob")),
     BlockingRule("given_dob", ("given_ph", "dob")),
-    BlockingRule("maternal_dob", ("surname2", "dob")),
+    BlockingRule("last_surname_dob", ("surname_last", "dob")),
     BlockingRule("address", ("postcode", "street_number")),
     BlockingRule("phone", ("phone",)),
     BlockingRule("dob_locality", ("dob", "locality")),
@@ -111,17 +111,24 @@ def db_api(backend: Any = "duckdb") -> Any:
     if backend == "spark":
         from splink.backends.spark import SparkAPI
 
-        return SparkAPI(spark_session=local_spark(), break_lineage_method="parquet",
-                        num_partitions_on_repartition=4)
+        # Small inputs on one machine: few partitions, lineage cut in memory (not parquet).
+        return SparkAPI(spark_session=local_spark(), break_lineage_method="persist",
+                        num_partitions_on_repartition=2)
     raise InvalidInput(f"unknown backend {backend!r} (duckdb or spark)")
 
 
 def local_spark() -> Any:
     """A small local Spark session (two cores, quiet logs) for tests and single machines."""
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
 
     spark = (SparkSession.builder.master("local[2]").appName("binational-resolution")
-             .config("spark.sql.shuffle.partitions", "4")
+             # Splink's string-similarity UDFs (Jaro-Winkler, Damerau-Levenshtein) for Spark.
+             .config("spark.jars", similarity_jar_location())
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.default.parallelism", "2")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.adaptive.enabled", "true")
              .config("spark.ui.enabled", "false")
              .config("spark.driver.memory", "2g")
              .getOrCreate())
@@ -194,10 +201,10 @@ def comparisons(features: set[str]) -> list[Any]:
             (cll.ElseLevel(), 0.03, 0.96),
         ]),
     ]
-    strings = [(cll.ExactMatchLevel, None, 0.85, 0.001),
+    strings = [(cll.ExactMatchLevel, None, 0.87, 0.001),
                (cll.DamerauLevenshteinLevel, 1, 0.08, 0.005),
                (cll.DamerauLevenshteinLevel, 2, 0.03, 0.03),
-               (cll.ElseLevel, None, 0.04, 0.964)]
+               (cll.ElseLevel, None, 0.02, 0.964)]
 
     def edits(column: str) -> Any:
         levels = []
@@ -235,7 +242,8 @@ def features_of(frames: Sequence[pd.DataFrame]) -> set[str]:
 
 
 def _rules_for(features: set[str]) -> list[BlockingRule]:
-    usable = features | {"given", "surname1", "surname2", "given_ph", "surname1_ph"}
+    usable = features | {"given", "surname1", "surname2", "given_ph", "surname1_ph",
+                         "surname_last"}
     return [r for r in BLOCKING_RULES if all(f in usable for f in r.fields)]
 
 

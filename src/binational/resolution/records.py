@@ -32,8 +32,8 @@ from binational.screening.names import PARTICLES, analyze, phonetic_key, words
 
 # The standard columns, in the order the pipeline writes them.
 NAME_COLUMNS = ("given", "given2", "surname1", "surname2")
-COLUMNS = ("unique_id", *NAME_COLUMNS, "given_ph", "surname1_ph", "surname2_ph", "dob",
-           "identifier", "street_number", "street", "locality", "postcode", "state", "phone")
+COLUMNS = ("unique_id", *NAME_COLUMNS, "given_ph", "surname1_ph", "surname2_ph", "surname_last",
+           "dob", "identifier", "street_number", "street", "locality", "postcode", "state", "phone")
 
 # Header synonyms (folded, spaces as underscores) for each source column we understand.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -250,6 +250,9 @@ def standardise(raw: pd.DataFrame) -> pd.DataFrame:
         for i, field in enumerate(NAME_COLUMNS):
             split = parts.map(lambda p, i=i: p[i] if isinstance(p, tuple) else None)
             out[field] = out[field].fillna(split)
+    # The last surname a record has: the maternal one, or the only one. Blocking on it finds
+    # the records whose paternal surname was dropped (Cervantes for Oseguera Cervantes).
+    out["surname_last"] = out["surname2"].fillna(out["surname1"])
     out["given_ph"] = _per_value(out["given"], _phonetic)
     out["surname1_ph"] = _per_value(out["surname1"], _phonetic)
     out["surname2_ph"] = _per_value(out["surname2"], _phonetic)
