@@ -13,36 +13,44 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-GIVEN = ("José María Juan Guadalupe Francisco Antonio Jesús Alejandro Miguel Pedro Luis Manuel "
-         "Ana Carlos Rosa Jorge Fernando Ricardo Margarita Raúl Elena Javier Roberto Patricia "
-         "Sergio Teresa Arturo Leticia Eduardo Verónica Martha Alfredo Adriana Héctor Alicia "
-         "Daniel Gabriela Rafael Silvia Enrique Laura Mario Claudia Gerardo Sandra Óscar Irma "
-         "Víctor Lucía Ramón Beatriz Rubén Norma Alberto Araceli Armando Josefina Ignacio "
-         "Yolanda Salvador Gloria Gustavo Mónica Ernesto Angélica Andrés Blanca Hugo Lorena "
-         "Rodrigo Susana Xóchitl Cuauhtémoc Itzel Citlali Ximena Valeria Santiago Mateo "
-         "Regina Emiliano Renata Sofía Diego Camila Leonardo Fernanda Iker Mariana Joaquín "
-         "Paola Tomás Karla Ulises Ivonne Abigail Efraín Nayeli Octavio Rocío Saúl Yesenia "
-         "Marisol Benito Dolores Agustín Esperanza Froylán Graciela Heriberto Inés").split()
-SURNAMES = ("Hernández García Martínez López González Rodríguez Pérez Sánchez Ramírez Cruz "
-            "Flores Gómez Morales Vázquez Jiménez Reyes Díaz Torres Gutiérrez Ruiz Mendoza "
-            "Aguilar Ortiz Moreno Castillo Romero Álvarez Méndez Chávez Rivera Juárez Ramos "
-            "Domínguez Herrera Medina Castro Vargas Guzmán Velázquez Muñoz Rojas Contreras "
-            "Salazar Luna Ortega Santiago Guerrero Estrada Bautista Cortés Soto Alvarado "
-            "Espinoza Lara Ávila Ríos Cervantes Silva Delgado Vega Márquez Sandoval Fernández "
-            "León Carrillo Mejía Solís Núñez Campos Rosas Orozco Cárdenas Navarro Ibarra "
-            "Valencia Peña Maldonado Robles Escobar Fuentes Acosta Rosales Miranda Trejo "
-            "Galván Villanueva Cabrera Pacheco Zamora Arellano Serrano Tapia Oseguera Ochoa "
-            "Beltrán Quintero Caro Zambada Guillén Villarreal Treviño Garza Cantú Elizondo "
-            "Montemayor Tamez Zavala Barrera Olvera Pineda Mora Duarte Bravo Ponce Figueroa "
-            "Padilla Osorio Arriaga Téllez Cuevas Bernal Montoya Benítez Lozano Calderón "
-            "Sosa Tovar Nava Rangel Salas Vera Quiroz Valdez Ayala Trujillo Huerta Córdova "
-            "de la Cruz|de León|del Ángel|de la Rosa|de los Santos").replace("|", "_").split()
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+GIVEN = _words("José María Juan Guadalupe Francisco Antonio Jesús Alejandro Miguel Pedro Luis "
+               "Manuel Ana Carlos Rosa Jorge Fernando Ricardo Margarita Raúl Elena Javier Roberto "
+               "Patricia Sergio Teresa Arturo Leticia Eduardo Verónica Martha Alfredo Adriana "
+               "Héctor Alicia Daniel Gabriela Rafael Silvia Enrique Laura Mario Claudia Gerardo "
+               "Sandra Óscar Irma Víctor Lucía Ramón Beatriz Rubén Norma Alberto Araceli Armando "
+               "Josefina Ignacio Yolanda Salvador Gloria Gustavo Mónica Ernesto Angélica Andrés "
+               "Blanca Hugo Lorena Rodrigo Susana Xóchitl Cuauhtémoc Itzel Citlali Ximena Valeria "
+               "Santiago Mateo Regina Emiliano Renata Sofía Diego Camila Leonardo Fernanda Iker "
+               "Mariana Joaquín Paola Tomás Karla Ulises Ivonne Abigail Efraín Nayeli Octavio "
+               "Rocío Saúl Yesenia Marisol Benito Dolores Agustín Esperanza Froylán Graciela "
+               "Heriberto Inés")
+SURNAMES = _words("Hernández García Martínez López González Rodríguez Pérez Sánchez Ramírez Cruz "
+                  "Flores Gómez Morales Vázquez Jiménez Reyes Díaz Torres Gutiérrez Ruiz Mendoza "
+                  "Aguilar Ortiz Moreno Castillo Romero Álvarez Méndez Chávez Rivera Juárez Ramos "
+                  "Domínguez Herrera Medina Castro Vargas Guzmán Velázquez Muñoz Rojas Contreras "
+                  "Salazar Luna Ortega Santiago Guerrero Estrada Bautista Cortés Soto Alvarado "
+                  "Espinoza Lara Ávila Ríos Cervantes Silva Delgado Vega Márquez Sandoval "
+                  "Fernández León Carrillo Mejía Solís Núñez Campos Rosas Orozco Cárdenas Navarro "
+                  "Ibarra Valencia Peña Maldonado Robles Escobar Fuentes Acosta Rosales Miranda "
+                  "Trejo Galván Villanueva Cabrera Pacheco Zamora Arellano Serrano Tapia Oseguera "
+                  "Ochoa Beltrán Quintero Caro Zambada Guillén Villarreal Treviño Garza Cantú "
+                  "Elizondo Montemayor Tamez Zavala Barrera Olvera Pineda Mora Duarte Bravo Ponce "
+                  "Figueroa Padilla Osorio Arriaga Téllez Cuevas Bernal Montoya Benítez Lozano "
+                  "Calderón Sosa Tovar Nava Rangel Salas Vera Quiroz Valdez Ayala Trujillo Huerta "
+                  "Córdova de_la_Cruz de_León del_Ángel de_la_Rosa de_los_Santos")
+# Compound surnames are written with underscores above and get their spaces back here.
 SURNAMES = tuple(s.replace("_", " ") for s in SURNAMES)
-STATES = ("CDMX JAL NL MICH GTO BC SON CHIH SIN TAMPS VER PUE OAX GRO MEX COAH DGO ZAC SLP "
-          "QRO").split()
-STREETS = ("Hidalgo Juárez Morelos Allende Zaragoza Madero Reforma Insurgentes Independencia "
-           "Guerrero Obregón Carranza Zapata Aldama Matamoros Victoria Constitución Revolución "
-           "Libertad Benito Niños Héroes Cuauhtémoc Pino Suárez Galeana Abasolo Colón").split()
+STATES = _words("CDMX JAL NL MICH GTO BC SON CHIH SIN TAMPS VER PUE OAX GRO MEX COAH DGO ZAC SLP "
+                "QRO")
+STREETS = _words("Hidalgo Juárez Morelos Allende Zaragoza Madero Reforma Insurgentes "
+                 "Independencia Guerrero Obregón Carranza Zapata Aldama Matamoros Victoria "
+                 "Constitución Revolución Libertad Benito Niños Héroes Cuauhtémoc Pino Suárez "
+                 "Galeana Abasolo Colón")
 ACCENTS = str.maketrans("áéíóúÁÉÍÓÚñÑü", "aeiouAEIOUnNu")
 
 

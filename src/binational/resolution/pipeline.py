@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -114,8 +114,9 @@ def db_api(backend: Any = "duckdb") -> Any:
         from splink.backends.spark import SparkAPI
 
         # Small inputs on one machine: few partitions, lineage cut in memory (not parquet).
-        return SparkAPI(spark_session=local_spark(), break_lineage_method="persist",
-                        num_partitions_on_repartition=2)
+        return SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=local_spark(), break_lineage_method="persist",
+            num_partitions_on_repartition=2)
     raise InvalidInput(f"unknown backend {backend!r} (duckdb or spark)")
 
 
@@ -314,7 +315,10 @@ def add_blocking_keys(frames: list[pd.DataFrame], rules: Sequence[BlockingRule],
 MIN_TRAIN = 1000  # fewer records than this: scored with the priors (too few to estimate)
 
 
-def settings(link_type: str, features: set[str], rules: Sequence[BlockingRule],
+LinkType = Literal["link_only", "dedupe_only"]
+
+
+def settings(link_type: LinkType, features: set[str], rules: Sequence[BlockingRule],
              prior: float, evidence: bool = False) -> Any:
     from splink import SettingsCreator, block_on
 
@@ -367,7 +371,7 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     if sum(r.pairs for r in reports) == 0:
         empty = pd.DataFrame(columns=["left_id", "right_id", "match_probability"])
         return Result(empty, reports, sorted(features), {"total": 0.0}, n)
-    link_type = "dedupe_only" if len(frames) == 1 else "link_only"
+    link_type: LinkType = "dedupe_only" if len(frames) == 1 else "link_only"
     # Each record has about one match: the prior odds that two random records match.
     total_pairs = len(frames[0]) * (len(frames[0]) - 1) / 2 if len(frames) == 1 \
         else len(frames[0]) * len(frames[1])
@@ -397,7 +401,7 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     seconds["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=threshold)
-    pairs = predictions.as_pandas_dataframe()
+    pairs = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     seconds["predict"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
     log.debug("prediction columns: %s", list(pairs.columns))

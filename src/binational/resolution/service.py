@@ -292,7 +292,7 @@ class Resolver:
                reason: str | None = None) -> jd.Decision:
         """Record a judgement about a pair the caller may see both records of."""
         detail = {"left_id": left_id, "right_id": right_id, "judgement": judgement.value}
-        plan = self._plan(caller, "resolution.decide", **detail)
+        plan = self._plan(caller, "resolution.decide", Action.READ, **detail)
         try:
             if judgement is jd.Judgement.UNDO:
                 raise InvalidInput("use undo to take a judgement back")
