@@ -218,6 +218,14 @@ def clean_text(value: str) -> str | None:
     return " ".join(words(value)) or None
 
 
+def _first(value: str) -> str | None:
+    return value.split(" ")[0] or None
+
+
+def _rest(value: str) -> str | None:
+    return " ".join(value.split(" ")[1:]) or None
+
+
 def _phonetic(value: str) -> str | None:
     return phonetic_key(value.split(" ")[0]) if value else None
 
@@ -238,17 +246,15 @@ def standardise(raw: pd.DataFrame) -> pd.DataFrame:
     s1 = _per_value(col("surname1"), lambda v: " ".join(name_words(v)) or None)
     s2 = _per_value(col("surname2"), lambda v: " ".join(name_words(v)) or None)
     # "Surname" alone may hold both surnames (García López): the first is the paternal one.
-    s1 = s1.fillna(surname.map(lambda v: v.split(" ")[0] if isinstance(v, str) else None))
-    s2 = s2.fillna(surname.map(lambda v: " ".join(v.split(" ")[1:]) or None
-                               if isinstance(v, str) else None))
-    out["given"] = given.map(lambda v: v.split(" ")[0] if isinstance(v, str) else None)
-    out["given2"] = given.map(lambda v: " ".join(v.split(" ")[1:]) or None
-                              if isinstance(v, str) else None)
+    s1 = s1.fillna(_per_value(surname, _first))
+    s2 = s2.fillna(_per_value(surname, _rest))
+    out["given"] = _per_value(given, _first)
+    out["given2"] = _per_value(given, _rest)
     out["surname1"], out["surname2"] = s1, s2
     if "name" in raw:
         parts = _per_value(col("name"), split_full_name)  # type: ignore[arg-type]
         for i, field in enumerate(NAME_COLUMNS):
-            split = parts.map(lambda p, i=i: p[i] if isinstance(p, tuple) else None)
+            split = _per_value(parts, lambda p, i=i: p[i])  # type: ignore[misc]
             out[field] = out[field].fillna(split)
     # The last surname a record has: the maternal one, or the only one. Blocking on it finds
     # the records whose paternal surname was dropped (Cervantes for Oseguera Cervantes).
