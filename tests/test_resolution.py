@@ -246,3 +246,51 @@ def test_the_same_pipeline_runs_on_spark(tmp_path: Path) -> None:
 
     assert pairs(on_spark) == pairs(on_duckdb)
     assert len(pairs(on_spark)) == 3
+
+
+# -- the judgement log (property-based) -----------------------------------------------------------
+
+IDS = st.sampled_from(["a", "b", "c", "d", "e"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(IDS, IDS), max_size=8), st.lists(st.tuples(IDS, IDS), max_size=4))
+def test_clusters_never_join_records_judged_different(
+        positive: list[tuple[str, str]], negative: list[tuple[str, str]]) -> None:
+    from binational.resolution.judgements import canonical_id, clusters
+
+    pos = [(a, b) for a, b in positive if a != b]
+    neg = [(a, b) for a, b in negative if a != b]
+    c = clusters(pos, neg)
+    for a, b in neg:
+        assert c.find(a) != c.find(b)
+    groups = c.members()
+    # Every record is in exactly one group, and a group's id depends on its members only.
+    members = [m for g in groups.values() for m in g]
+    assert len(members) == len(set(members))
+    for g in groups.values():
+        assert canonical_id(g) == canonical_id(list(reversed(g)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["positive", "negative", "unsure", "undo"]), min_size=1,
+                max_size=8))
+def test_the_judgement_in_force_is_the_latest_not_undone(kinds: list[str]) -> None:
+    from datetime import UTC, datetime
+
+    from binational.resolution.judgements import Decision, Judgement, current
+
+    decisions: list[Decision] = []
+    live: list[Decision] = []  # a stack: undo takes back the latest decision still in force
+    for seq, kind in enumerate(kinds):
+        undoes = live[-1].id if kind == "undo" and live else None
+        d = Decision(f"j{seq}", seq, "a", "b", Judgement(kind), undoes, None, "x", "UIF",
+                     datetime.now(UTC))
+        decisions.append(d)
+        if kind == "undo":
+            if live:
+                live.pop()
+        else:
+            live.append(d)
+    found = current(decisions).get(("a", "b"))
+    assert (found.id if found else None) == (live[-1].id if live else None)
