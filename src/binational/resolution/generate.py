@@ -121,7 +121,8 @@ def _corrupt(dup: pd.DataFrame, rng: np.random.Generator) -> None:
     dup.loc[m, "given_name"] = _typo(dup.loc[m, "given_name"], rng)
     m = pick(0.1)  # the maternal surname left out
     dup.loc[m, "maternal"] = ""
-    m = pick(0.05)  # the paternal surname left out: the maternal one moves up
+    # The paternal surname left out: the maternal one moves up (when there still is one).
+    m = pick(0.05) & (dup["maternal"] != "").to_numpy()
     dup.loc[m, "paternal"] = dup.loc[m, "maternal"]
     dup.loc[m, "maternal"] = ""
     m = pick(0.2)  # the second given name left out

@@ -223,13 +223,13 @@ def comparisons(features: set[str]) -> list[Any]:
     for column in ("street", "locality"):
         if column in features:
             out.append(_levels(column, [
-                (exact(column, tf=True), 0.8, 0.002),
+                (exact(column), 0.8, 0.002),
                 (cll.JaroWinklerLevel(column, 0.92), 0.1, 0.002),
                 (cll.JaroWinklerLevel(column, 0.8), 0.04, 0.02),
                 (cll.ElseLevel(), 0.06, 0.976)]))
     if "postcode" in features:
         out.append(_levels("postcode", [
-            (exact("postcode", tf=True), 0.85, 0.002),
+            (exact("postcode"), 0.85, 0.002),
             (cll.DamerauLevenshteinLevel("postcode", 1), 0.08, 0.02),
             (cll.ElseLevel(), 0.07, 0.978)]))
     for column, u in (("street_number", 0.01), ("state", 0.2)):
