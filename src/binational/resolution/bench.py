@@ -280,7 +280,8 @@ def print_report(results: dict[str, Any], console: Console) -> None:
         if key in results:
             g = results[key]
             console.print(f"{key}: {g['records']:,} records on {g['backend']}: "
-                          f"{g['seconds']:.1f}s ({g['cpu_seconds']:.1f}s of CPU; standardise {g['standardise_seconds']:.1f}s, "
+                          f"{g['seconds']:.1f}s ({g['cpu_seconds']:.1f}s of CPU; "
+                          f"standardise {g['standardise_seconds']:.1f}s, "
                           f"link {g['link_seconds']:.1f}s), {g['candidates']:,} candidate "
                           f"pairs, P={g['precision']:.4f} R={g['recall']:.4f}; capped: "
                           f"{g['capped'] or 'none'}")
