@@ -65,7 +65,10 @@ def test_resolution_and_network_endpoints(world: World) -> None:
         "Authorization": auth["Authorization"]}).status_code in (400, 428)
     cbp = {**HEADERS, "Authorization": f"Bearer {world.login('analyst.cbp')}"}
     assert client.get(f"/resolution/entities/{us}", headers=cbp).status_code == 404
-    assert client.get(f"/graph/entities/{company}/paths", headers=cbp).status_code == 404
+    # CBP (US) sees UIF's records (shared with the US) but not FinCEN's: no link, no path.
+    assert [m["id"] for m in client.get(f"/resolution/entities/{mx}", headers=cbp)
+            .json()["members"]] == [mx]
+    assert client.get(f"/graph/entities/{company}/paths", headers=cbp).json()["paths"] == []
 
 
 def test_platform_commands(world: World, tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def apart(platform: Platform) -> Iterator[ResWorld]:
     _users(platform)
     world = ResWorld(platform, ids, Resolver(platform), Investigator(platform))
     # A run with both datasets in scope: FinCEN shares with UIF for this run only.
-    demo.share(platform, demo.SIDES[1], "UIF")
+    demo.share(platform, demo.SIDES[1], Country.MX)
     world.resolver.run(Caller(operator("UIF", Country.MX), CASE))
     yield world
 

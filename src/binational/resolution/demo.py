@@ -99,19 +99,20 @@ def load(platform: Platform, dataset: str, entities: list[EntityProxy]) -> dict[
     return out
 
 
-def share(platform: Platform, side: Side, recipient: str) -> None:
-    """A live grant from ``side`` to ``recipient`` for the demo's purposes (idempotent)."""
+def share(platform: Platform, side: Side, recipient: Country) -> None:
+    """A live grant of ``side``'s dataset to the agencies of the other country, for the
+    demo's purposes (idempotent)."""
     principal = operator(side.agency, side.country)
     now = datetime.now(UTC)
     live = [g for g in platform.policy.grants(principal)
-            if g.owner_agency == side.agency and g.recipient_agency == recipient
+            if g.owner_agency == side.agency and g.recipient_country == recipient
             and side.dataset in g.datasets and g.status(now) == "live"]
     if live:
         return
     platform.policy.create_grant(principal, GrantRequest(
         owner_agency=side.agency, datasets=[side.dataset], actions=[Action.READ, Action.SEARCH],
         purposes=PURPOSES, legal_basis="Demo memorandum of understanding (fictional)",
-        expires_at=now + timedelta(days=365), recipient_agency=recipient, tlp=TLP.AMBER))
+        expires_at=now + timedelta(days=365), recipient_country=recipient, tlp=TLP.AMBER))
 
 
 def setup(platform: Platform, *, grants: bool = True) -> dict[str, str]:
@@ -127,8 +128,8 @@ def setup(platform: Platform, *, grants: bool = True) -> dict[str, str]:
         entities = mx_entities() if side.country is Country.MX else us_entities()
         ids.update(load(platform, side.dataset, entities))
     if grants:
-        share(platform, SIDES[0], SIDES[1].agency)
-        share(platform, SIDES[1], SIDES[0].agency)
+        share(platform, SIDES[0], SIDES[1].country)
+        share(platform, SIDES[1], SIDES[0].country)
     return ids
 
 
