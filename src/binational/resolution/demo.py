@@ -135,10 +135,19 @@ def setup(platform: Platform, *, grants: bool = True) -> dict[str, str]:
 
 def seed(platform: Platform, data_dir: Path) -> list[str]:
     """Entry point ``binational.demo``: the records, the grants and a resolution run."""
+    import sqlalchemy as sa
+
     from binational.resolution.service import Resolver
+    from binational.resolution.tables import resolution_candidate
 
     try:
         setup(platform)
+        c = resolution_candidate.c
+        with platform.db.read() as conn:
+            done = conn.execute(sa.select(c.id).where(c.dataset.in_([MX_DATASET, US_DATASET]))
+                                .limit(1)).first()
+        if done is not None:
+            return []  # seeded before: no second run (and no second audit record)
         ag = platform.identity.get_agency("UIF")
         caller = Caller(operator(ag.code, ag.country),
                         QueryContext(Purpose.ILLICIT_FINANCE, "DEMO-RESOLUTION"), client="demo")
