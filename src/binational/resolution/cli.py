@@ -125,8 +125,11 @@ def bench_resolution(
     size: Annotated[int, typer.Option("--size", min=1000,
                                       help="Generated records for the scale run.")] = 1_000_000,
     spark_size: Annotated[int, typer.Option(
-        "--spark-size", min=0, help="Generated records for the Spark run (0: skip).")] = 20_000,
+        "--spark-size", min=0, help="Generated records for the Spark run (0: skip).")] = 10_000,
     peers: Annotated[bool, typer.Option(help="Run recordlinkage's pipelines too.")] = True,
+    trained: Annotated[bool, typer.Option(
+        "--trained", help="Also run FEBRL with the model estimated from the data (EM).")]
+    = False,
 ) -> None:
     """FEBRL 1-4 quality and speed next to recordlinkage; a generated million deduplicated."""
     from binational.resolution.bench import run_bench
@@ -134,7 +137,7 @@ def bench_resolution(
     if not (data_dir / "entity_resolution" / "febrl").is_dir():
         fail(f"the FEBRL data is missing under {data_dir} (give --data-dir)")
     run_bench(quick=quick, out=out, console=console, data_dir=data_dir, size=size,
-              spark_size=spark_size, peers=peers)
+              spark_size=spark_size, peers=peers, train=trained)
 
 
 __all__ = ["caller_for", "make_table", "open_platform", "print_json", "register"]

@@ -133,8 +133,8 @@ def clusters(positive: Iterable[tuple[str, str]],
         ra, rb = c.find(a), c.find(b)
         if ra == rb:
             continue
-        group_a = [x for x, _ in c.parent.items() if c.find(x) == ra]
-        group_b = [x for x, _ in c.parent.items() if c.find(x) == rb]
+        group_a = [x for x in list(c.parent) if c.find(x) == ra]
+        group_b = [x for x in list(c.parent) if c.find(x) == rb]
         if any(pair_key(x, y) in forbidden for x in group_a for y in group_b if x != y):
             continue
         c.union(a, b)
@@ -160,8 +160,9 @@ def conflict(positive: Iterable[tuple[str, str]], negative: Iterable[tuple[str, 
         return (f"{left} and {right} are already judged the same entity through other "
                 "records; split one of them off first (or undo the linking judgement)")
     if judgement is Judgement.POSITIVE:
-        ga = {x for x in c.parent if c.find(x) == c.find(left)} | {left}
-        gb = {x for x in c.parent if c.find(x) == c.find(right)} | {right}
+        ra, rb = c.find(left), c.find(right)
+        ga = {x for x in list(c.parent) if c.find(x) == ra}
+        gb = {x for x in list(c.parent) if c.find(x) == rb}
         for a, b in neg:
             if (a in ga and b in gb) or (a in gb and b in ga):
                 if pair_key(a, b) == pair_key(left, right):

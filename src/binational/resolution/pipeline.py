@@ -19,8 +19,9 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from binational.core.errors import InvalidInput
@@ -61,10 +62,10 @@ class BlockingRule:
 # Each rule catches pairs the others miss when one field has a typo or is empty.
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("identifier", ("identifier",)),
-    BlockingRule("name", ("given", "surname1")),
+    BlockingRule("name", ("given", "surname1", "surname_last")),
     BlockingRule("surname_dob", ("surname1_ph", "dob")),
     BlockingRule("given_dob", ("given_ph", "dob")),
-    BlockingRule("maternal_dob", ("surname2", "dob")),
+    BlockingRule("last_surname_dob", ("surname_last", "dob")),
     BlockingRule("address", ("postcode", "street_number")),
     BlockingRule("phone", ("phone",)),
     BlockingRule("dob_locality", ("dob", "locality")),
@@ -105,23 +106,32 @@ def db_api(backend: Any = "duckdb") -> Any:
     if not isinstance(backend, str):
         return backend
     if backend == "duckdb":
+        import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        return DuckDBAPI(connection=duckdb.connect())
     if backend == "spark":
         from splink.backends.spark import SparkAPI
 
-        return SparkAPI(spark_session=local_spark(), break_lineage_method="parquet",
-                        num_partitions_on_repartition=4)
+        # Small inputs on one machine: few partitions, lineage cut in memory (not parquet).
+        return SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=local_spark(), break_lineage_method="persist",
+            num_partitions_on_repartition=2)
     raise InvalidInput(f"unknown backend {backend!r} (duckdb or spark)")
 
 
 def local_spark() -> Any:
     """A small local Spark session (two cores, quiet logs) for tests and single machines."""
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
 
     spark = (SparkSession.builder.master("local[2]").appName("binational-resolution")
-             .config("spark.sql.shuffle.partitions", "4")
+             # Splink's string-similarity UDFs (Jaro-Winkler, Damerau-Levenshtein) for Spark.
+             .config("spark.jars", similarity_jar_location())
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.default.parallelism", "2")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.adaptive.enabled", "true")
              .config("spark.ui.enabled", "false")
              .config("spark.driver.memory", "2g")
              .getOrCreate())
@@ -194,10 +204,10 @@ def comparisons(features: set[str]) -> list[Any]:
             (cll.ElseLevel(), 0.03, 0.96),
         ]),
     ]
-    strings = [(cll.ExactMatchLevel, None, 0.85, 0.001),
+    strings = [(cll.ExactMatchLevel, None, 0.87, 0.001),
                (cll.DamerauLevenshteinLevel, 1, 0.08, 0.005),
                (cll.DamerauLevenshteinLevel, 2, 0.03, 0.03),
-               (cll.ElseLevel, None, 0.04, 0.964)]
+               (cll.ElseLevel, None, 0.02, 0.964)]
 
     def edits(column: str) -> Any:
         levels = []
@@ -213,13 +223,13 @@ def comparisons(features: set[str]) -> list[Any]:
     for column in ("street", "locality"):
         if column in features:
             out.append(_levels(column, [
-                (exact(column, tf=True), 0.8, 0.002),
+                (exact(column), 0.8, 0.002),
                 (cll.JaroWinklerLevel(column, 0.92), 0.1, 0.002),
                 (cll.JaroWinklerLevel(column, 0.8), 0.04, 0.02),
                 (cll.ElseLevel(), 0.06, 0.976)]))
     if "postcode" in features:
         out.append(_levels("postcode", [
-            (exact("postcode", tf=True), 0.85, 0.002),
+            (exact("postcode"), 0.85, 0.002),
             (cll.DamerauLevenshteinLevel("postcode", 1), 0.08, 0.02),
             (cll.ElseLevel(), 0.07, 0.978)]))
     for column, u in (("street_number", 0.01), ("state", 0.2)):
@@ -235,41 +245,81 @@ def features_of(frames: Sequence[pd.DataFrame]) -> set[str]:
 
 
 def _rules_for(features: set[str]) -> list[BlockingRule]:
-    usable = features | {"given", "surname1", "surname2", "given_ph", "surname1_ph"}
+    usable = features | {"given", "surname1", "surname2", "given_ph", "surname1_ph",
+                         "surname_last"}
     return [r for r in BLOCKING_RULES if all(f in usable for f in r.fields)]
+
+
+def _key_sql(rule: BlockingRule) -> str:
+    parts = [f"substr({f}, 1, {rule.prefix[f]})" if f in rule.prefix else f for f in rule.fields]
+    present = " and ".join(f"{f} is not null" for f in rule.fields)
+    return f"case when {present} then concat_ws('|', {', '.join(parts)}) end as {rule.column}"
+
+
+def key_tables(con: Any, frames: Sequence[pd.DataFrame], rules: Sequence[BlockingRule],
+               max_block: int) -> tuple[list[str], list[BlockReport]]:
+    """Tables ``__bn_input_<i>`` in a DuckDB connection: the inputs with each rule's key
+    column, blocks beyond ``max_block`` records (all inputs together) cut; and the pairs each
+    rule generates. In DuckDB rather than pandas: a million records take seconds."""
+    for i, frame in enumerate(frames):
+        con.register(f"__bn_frame_{i}", frame)
+    union = " union all ".join(f"select {i} as __src, * from __bn_frame_{i}"
+                               for i in range(len(frames)))
+    keys = ", ".join(_key_sql(r) for r in rules)
+    con.execute(f"create or replace temp table __bn_keyed as select *, {keys} from ({union})")
+    reports: list[BlockReport] = []
+    for rule in rules:
+        col = rule.column
+        big = con.execute(
+            f"select {col}, count(*) as c from __bn_keyed where {col} is not null "
+            f"group by {col} having count(*) > ? order by c desc, {col}", [max_block]).fetchall()
+        if big:
+            con.execute(f"update __bn_keyed set {col} = null where {col} in (select {col} from "
+                        f"__bn_keyed group by {col} having count(*) > ?)", [max_block])
+        if len(frames) == 1:
+            q = (f"select coalesce(sum(c * (c - 1) // 2), 0) from (select count(*) as c from "
+                 f"__bn_keyed where {col} is not null group by {col})")
+        else:
+            q = (f"select coalesce(sum(l.c * r.c), 0) from "
+                 f"(select {col} as k, count(*) as c from __bn_keyed where __src = 0 and "
+                 f"{col} is not null group by 1) l join "
+                 f"(select {col} as k, count(*) as c from __bn_keyed where __src = 1 and "
+                 f"{col} is not null group by 1) r on l.k = r.k")
+        pairs = int(con.execute(q).fetchone()[0])
+        reports.append(BlockReport(rule.name, pairs, len(big), int(sum(c for _, c in big)),
+                                   [(str(k), int(c)) for k, c in big[:5]]))
+    names = []
+    for i in range(len(frames)):
+        name = f"__bn_input_{i}"
+        con.execute(f"create or replace temp table {name} as select * exclude (__src) "
+                    f"from __bn_keyed where __src = {i}")
+        con.unregister(f"__bn_frame_{i}")
+        names.append(name)
+    con.execute("drop table __bn_keyed")
+    return names, reports
 
 
 def add_blocking_keys(frames: list[pd.DataFrame], rules: Sequence[BlockingRule],
                       max_block: int) -> tuple[list[pd.DataFrame], list[BlockReport]]:
-    """Add each rule's key column; cut blocks beyond ``max_block`` records (counting all
-    inputs together) and count the pairs each rule generates."""
-    reports: list[BlockReport] = []
-    out = [f.copy() for f in frames]
-    for rule in rules:
-        keys = [rule.key(f) for f in out]
-        sizes = pd.concat(keys).value_counts()
-        big = sizes[sizes > max_block]
-        if len(big):
-            cut = set(big.index)
-            keys = [k.where(~k.isin(cut), None) for k in keys]
-        if len(out) == 1:
-            counts = keys[0].value_counts()
-            pairs = int((counts * (counts - 1) // 2).sum())
-        else:
-            left, right = keys[0].value_counts(), keys[1].value_counts()
-            pairs = int((left * right.reindex(left.index, fill_value=0)).sum())
-        for f, k in zip(out, keys, strict=True):
-            f[rule.column] = k
-        reports.append(BlockReport(rule.name, pairs, len(big), int(big.sum()),
-                                   [(str(k), int(v)) for k, v in big.head(5).items()]))
-    return out, reports
+    """The inputs as frames with their key columns (see ``key_tables``)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        names, reports = key_tables(con, frames, rules, max_block)
+        return [con.execute(f"select * from {n}").df() for n in names], reports
+    finally:
+        con.close()
 
 
 MIN_TRAIN = 1000  # fewer records than this: scored with the priors (too few to estimate)
 
 
-def settings(link_type: str, features: set[str], rules: Sequence[BlockingRule],
-             prior: float) -> Any:
+LinkType = Literal["link_only", "dedupe_only"]
+
+
+def settings(link_type: LinkType, features: set[str], rules: Sequence[BlockingRule],
+             prior: float, evidence: bool = False) -> Any:
     from splink import SettingsCreator, block_on
 
     return SettingsCreator(
@@ -278,14 +328,16 @@ def settings(link_type: str, features: set[str], rules: Sequence[BlockingRule],
         probability_two_random_records_match=prior,
         comparisons=comparisons(features),
         blocking_rules_to_generate_predictions=[block_on(r.column) for r in rules],
-        retain_intermediate_calculation_columns=False,
+        # The comparison levels of each pair (the evidence an analyst reviews), on request.
+        retain_intermediate_calculation_columns=evidence,
         retain_matching_columns=False,
     )
 
 
 def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
          threshold: float = DEFAULT_THRESHOLD, max_block: int = DEFAULT_MAX_BLOCK,
-         max_pairs_u: float = 2e5, train: bool = False) -> Result:
+         max_pairs_u: float = 2e5, train: bool = False,
+         evidence: bool = False) -> Result:
     """Deduplicate one frame or link two; pairs at or above ``threshold``.
 
     ``train``: estimate u by random sampling and m by expectation maximisation from the
@@ -308,20 +360,29 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     n = sum(len(f) for f in frames)
     features = features_of(frames)
     rules = _rules_for(features)
-    keyed, reports = add_blocking_keys(list(frames), rules, max_block)
+    api = db_api(backend)
+    spark = _is_spark(api)
+    import duckdb
+
+    # On DuckDB the keyed inputs are tables of Splink's own connection (no copy, and scans
+    # of native tables rather than of Python objects); on Spark they are shipped once.
+    con = duckdb.connect() if spark else api._con
+    names, reports = key_tables(con, frames, rules, max_block)
     if sum(r.pairs for r in reports) == 0:
         empty = pd.DataFrame(columns=["left_id", "right_id", "match_probability"])
         return Result(empty, reports, sorted(features), {"total": 0.0}, n)
-    link_type = "dedupe_only" if len(frames) == 1 else "link_only"
+    link_type: LinkType = "dedupe_only" if len(frames) == 1 else "link_only"
     # Each record has about one match: the prior odds that two random records match.
     total_pairs = len(frames[0]) * (len(frames[0]) - 1) / 2 if len(frames) == 1 \
         else len(frames[0]) * len(frames[1])
     prior = min(0.5, max(len(f) for f in frames) / max(total_pairs, 1))
-    api = db_api(backend)
-    inputs = keyed if not _is_spark(api) else [_to_spark(api, k) for k in keyed]
+    inputs: list[Any] = list(names)
+    if spark:
+        inputs = [_to_spark(api, con.execute(f"select * from {n}").df()) for n in names]
+        con.close()
     _quiet()
     linker = Linker(inputs if len(inputs) == 2 else inputs[0],
-                    settings(link_type, features, rules, prior), api,
+                    settings(link_type, features, rules, prior, evidence), api,
                     input_table_aliases=[LEFT, RIGHT][: len(inputs)],
                     set_up_basic_logging=False)
     seconds["setup"] = time.perf_counter() - started
@@ -340,12 +401,23 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     seconds["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=threshold)
-    pairs = predictions.as_pandas_dataframe()
+    pairs = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     seconds["predict"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
+    log.debug("prediction columns: %s", list(pairs.columns))
     out = pairs.rename(columns={"unique_id_l": "left_id", "unique_id_r": "right_id"})
-    keep = ["left_id", "right_id", "match_probability", "match_weight", "source_dataset_l",
-            *[c for c in out.columns if c.startswith("gamma_")]]
+    keep = ["left_id", "right_id", "match_probability", "match_weight", "source_dataset_l"]
+    if evidence:
+        # Each comparison's match weight (log2 of its Bayes factor, term frequency included):
+        # positive supports the match, negative speaks against it.
+        for col in [c for c in out.columns if c.startswith("bf_") and
+                    not c.startswith("bf_tf_adj_")]:
+            name = col[3:]
+            bf = out[col].astype(float)
+            if f"bf_tf_adj_{name}" in out.columns:
+                bf = bf * out[f"bf_tf_adj_{name}"].astype(float)
+            out[f"weight_{name}"] = np.log2(bf.clip(lower=1e-300)).round(2)
+            keep.append(f"weight_{name}")
     out = out[[c for c in keep if c in out.columns]]
     out = out.sort_values("match_probability", ascending=False, kind="stable")
     return Result(out.reset_index(drop=True), reports, sorted(features), seconds, n)

@@ -32,8 +32,8 @@ from binational.screening.names import PARTICLES, analyze, phonetic_key, words
 
 # The standard columns, in the order the pipeline writes them.
 NAME_COLUMNS = ("given", "given2", "surname1", "surname2")
-COLUMNS = ("unique_id", *NAME_COLUMNS, "given_ph", "surname1_ph", "surname2_ph", "dob",
-           "identifier", "street_number", "street", "locality", "postcode", "state", "phone")
+COLUMNS = ("unique_id", *NAME_COLUMNS, "given_ph", "surname1_ph", "surname2_ph", "surname_last",
+           "dob", "identifier", "street_number", "street", "locality", "postcode", "state", "phone")
 
 # Header synonyms (folded, spaces as underscores) for each source column we understand.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -218,6 +218,14 @@ def clean_text(value: str) -> str | None:
     return " ".join(words(value)) or None
 
 
+def _first(value: str) -> str | None:
+    return value.split(" ")[0] or None
+
+
+def _rest(value: str) -> str | None:
+    return " ".join(value.split(" ")[1:]) or None
+
+
 def _phonetic(value: str) -> str | None:
     return phonetic_key(value.split(" ")[0]) if value else None
 
@@ -238,18 +246,19 @@ def standardise(raw: pd.DataFrame) -> pd.DataFrame:
     s1 = _per_value(col("surname1"), lambda v: " ".join(name_words(v)) or None)
     s2 = _per_value(col("surname2"), lambda v: " ".join(name_words(v)) or None)
     # "Surname" alone may hold both surnames (García López): the first is the paternal one.
-    s1 = s1.fillna(surname.map(lambda v: v.split(" ")[0] if isinstance(v, str) else None))
-    s2 = s2.fillna(surname.map(lambda v: " ".join(v.split(" ")[1:]) or None
-                               if isinstance(v, str) else None))
-    out["given"] = given.map(lambda v: v.split(" ")[0] if isinstance(v, str) else None)
-    out["given2"] = given.map(lambda v: " ".join(v.split(" ")[1:]) or None
-                              if isinstance(v, str) else None)
+    s1 = s1.fillna(_per_value(surname, _first))
+    s2 = s2.fillna(_per_value(surname, _rest))
+    out["given"] = _per_value(given, _first)
+    out["given2"] = _per_value(given, _rest)
     out["surname1"], out["surname2"] = s1, s2
     if "name" in raw:
         parts = _per_value(col("name"), split_full_name)  # type: ignore[arg-type]
         for i, field in enumerate(NAME_COLUMNS):
-            split = parts.map(lambda p, i=i: p[i] if isinstance(p, tuple) else None)
+            split = _per_value(parts, lambda p, i=i: p[i])  # type: ignore[misc]
             out[field] = out[field].fillna(split)
+    # The last surname a record has: the maternal one, or the only one. Blocking on it finds
+    # the records whose paternal surname was dropped (Cervantes for Oseguera Cervantes).
+    out["surname_last"] = out["surname2"].fillna(out["surname1"])
     out["given_ph"] = _per_value(out["given"], _phonetic)
     out["surname1_ph"] = _per_value(out["surname1"], _phonetic)
     out["surname2_ph"] = _per_value(out["surname2"], _phonetic)

@@ -130,7 +130,7 @@ class Resolver:
         run_id = uuid.uuid4().hex
         kept = 0
         if len(frame) >= 2:
-            result = link([frame], threshold=REVIEW_FLOOR)
+            result = link([frame], threshold=REVIEW_FLOOR, evidence=True)
             pairs = result.pairs
             now = utcnow()
             rows = []
@@ -140,8 +140,8 @@ class Resolver:
                              "left_schema": schema[a], "right_id": b,
                              "right_dataset": owner[b], "right_schema": schema[b],
                              "score": float(r["match_probability"]),
-                             "evidence": {k[6:]: int(v) for k, v in r.items()
-                                          if k.startswith("gamma_")},
+                             "evidence": {k[7:]: float(v) for k, v in r.items()
+                                          if k.startswith("weight_")},
                              "created_at": now})
             if rows:
                 with self.platform.db.write() as conn:
@@ -292,7 +292,7 @@ class Resolver:
                reason: str | None = None) -> jd.Decision:
         """Record a judgement about a pair the caller may see both records of."""
         detail = {"left_id": left_id, "right_id": right_id, "judgement": judgement.value}
-        plan = self._plan(caller, "resolution.decide", **detail)
+        plan = self._plan(caller, "resolution.decide", Action.READ, **detail)
         try:
             if judgement is jd.Judgement.UNDO:
                 raise InvalidInput("use undo to take a judgement back")
@@ -378,4 +378,93 @@ class Resolver:
         return out
 
 
-__all__ = ["COLUMNS", "Candidate", "ResolvedEntity", "Resolver", "entity_row"]
+
+
+
+class Investigator:
+    """The investigative network as one reader sees it: built from the records in the
+    reader's scope and the resolution links the reader may see; every question is audited
+    with the records its answer discloses."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def _network(self, caller: Caller, event: str, action: Action = Action.READ,
+                 datasets: Sequence[str] | None = None, **detail: Any) -> tuple[Any, Plan]:
+        from binational.resolution.graph import build
+
+        try:
+            plan: Plan = self.platform.access.plan(caller, action)
+        except BinationalError as exc:
+            self.platform.access.record_failure(caller, event, exc, **detail)
+            raise
+        scope = plan.scope.restrict(datasets)
+        entities = list(self.platform.store.view(scope).entities())
+        canonical = Resolver(self.platform).canonical_ids(scope)
+        return build(entities, canonical), plan
+
+    def _answer(self, caller: Caller, plan: Plan, event: str, entities: Sequence[Any],
+                action: Action = Action.READ, **detail: Any) -> None:
+        self.platform.access.record_results(caller, plan, action, event, list(entities),
+                                            **detail)
+
+    def neighbourhood(self, caller: Caller, entity_id: str, depth: int = 1) -> Any:
+        net, plan = self._network(caller, "graph.neighbourhood", entity_id=entity_id)
+        try:
+            sub = net.neighbourhood(entity_id, depth)
+        except BinationalError as exc:
+            self.platform.access.record_failure(caller, "graph.neighbourhood", exc,
+                                                entity_id=entity_id)
+            raise
+        self._answer(caller, plan, "graph.neighbourhood", sub.entities(), entity_id=entity_id,
+                     depth=depth)
+        return sub
+
+    def paths(self, caller: Caller, entity_id: str, limit: int = 5) -> tuple[list[list[str]],
+                                                                              Any]:
+        """Shortest paths to designated entities, and the sub-network they run through."""
+        net, plan = self._network(caller, "graph.paths", entity_id=entity_id)
+        try:
+            paths = net.paths_to_designated(entity_id, limit)
+        except BinationalError as exc:
+            self.platform.access.record_failure(caller, "graph.paths", exc, entity_id=entity_id)
+            raise
+        sub = net.subgraph(net.index[n] for p in paths for n in p) if paths else \
+            net.subgraph([net.node(entity_id)])
+        self._answer(caller, plan, "graph.paths", sub.entities(), entity_id=entity_id,
+                     paths=len(paths))
+        return paths, sub
+
+    def summary(self, caller: Caller, what: str, limit: int = 20) -> list[Any]:
+        """``components``, ``communities`` (lists of node ids) or ``centrality`` (rows)."""
+        if what not in ("components", "communities", "centrality"):
+            raise InvalidInput(f"unknown network summary {what!r}; expected one of: "
+                               "components, communities, centrality")
+        net, plan = self._network(caller, f"graph.{what}")
+        out: list[Any]
+        if what == "centrality":
+            out = net.centrality(limit)
+            shown = [n["id"] for n in out]
+        else:
+            groups = net.components() if what == "components" else net.communities()
+            out = groups[:limit]
+            shown = [n for g in out for n in g]
+        records = [e for n in shown for e in net.records.get(n, [])]
+        self._answer(caller, plan, f"graph.{what}", records, results=len(out))
+        return out
+
+    def export(self, caller: Caller, fmt: str, out: Any,
+               datasets: Sequence[str] | None = None) -> int:
+        """Write the whole network the caller may export; returns the node count."""
+        from binational.resolution.graph import EXPORT_FORMATS
+
+        if fmt not in EXPORT_FORMATS:
+            raise InvalidInput(f"unknown format {fmt!r}; expected one of: "
+                               f"{', '.join(EXPORT_FORMATS)}")
+        net, plan = self._network(caller, "graph.export", Action.EXPORT, datasets, format=fmt)
+        net.export(fmt, out)
+        self._answer(caller, plan, "graph.export", net.entities(), Action.EXPORT, format=fmt,
+                     nodes=net.graph.vcount(), edges=net.graph.ecount())
+        return int(net.graph.vcount())
+
+__all__ = ["COLUMNS", "Candidate", "Investigator", "ResolvedEntity", "Resolver", "entity_row"]
