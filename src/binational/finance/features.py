@@ -70,8 +70,8 @@ def plain_features(g: Graph) -> tuple[list[str], FloatArray]:
     n = g.n_accounts
     cols: dict[str, FloatArray] = {}
     for name, acc in (("out", g.src), ("in", g.dst)):
-        count = np.bincount(acc, minlength=n).astype(np.float64)
-        total = np.bincount(acc, weights=g.amount, minlength=n)
+        count: FloatArray = np.bincount(acc, minlength=n).astype(np.float64)
+        total: FloatArray = np.bincount(acc, weights=g.amount, minlength=n).astype(np.float64)
         sq = np.bincount(acc, weights=g.amount * g.amount, minlength=n)
         safe = np.maximum(count, 1.0)
         mean = total / safe
@@ -162,7 +162,8 @@ def neighbour_features(g: Graph, base: FloatArray, names: list[str],
     out_count = np.maximum(np.bincount(g.src, minlength=n), 1).astype(np.float64)
     for feat in wanted:
         col = base[:, names.index(feat)]
-        cols[f"senders_mean_{feat}"] = np.bincount(g.dst, weights=col[g.src], minlength=n) / in_count
+        cols[f"senders_mean_{feat}"] = (np.bincount(g.dst, weights=col[g.src], minlength=n)
+                                        / in_count)
         cols[f"receivers_mean_{feat}"] = (np.bincount(g.src, weights=col[g.dst], minlength=n)
                                           / out_count)
     return list(cols), np.column_stack(list(cols.values()))

@@ -28,6 +28,12 @@ from binational.finance.graph import DAY, FloatArray, Graph, IntArray
 BoolArray = npt.NDArray[np.bool_]
 
 
+DEFAULT_WEIGHTS = {
+    "ctr": 0.3, "structuring": 0.6, "mx-usd-cash": 0.5, "mx-relevant-operation": 0.3,
+    "funnel": 0.6, "pass-through": 0.5, "cycle": 0.7, "fan-in": 0.5, "fan-out": 0.5,
+    "scatter-gather": 0.6, "gather-scatter": 0.6, "rapid-movement": 0.4, "designated": 0.9,
+}
+
 @dataclass(frozen=True)
 class RuleConfig:
     jurisdiction: str = "US"
@@ -51,14 +57,9 @@ class RuleConfig:
     cycle_window_days: float = 10.0
     cycle_max_len: int = 6
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Rule -> weight in the noisy-OR rule score; 0 switches a rule off."""
     flag_at: float = 0.5
 
-
-DEFAULT_WEIGHTS = {
-    "ctr": 0.3, "structuring": 0.6, "mx-usd-cash": 0.5, "mx-relevant-operation": 0.3,
-    "funnel": 0.6, "pass-through": 0.5, "cycle": 0.7, "fan-in": 0.5, "fan-out": 0.5,
-    "scatter-gather": 0.6, "gather-scatter": 0.6, "rapid-movement": 0.4, "designated": 0.9,
-}
 
 JURISDICTIONS = {
     "US": RuleConfig(jurisdiction="US"),
@@ -115,8 +116,8 @@ def _by_day_and(key: IntArray, ts: IntArray, amount: FloatArray, mask: BoolArray
     width = int(period.max()) + 1
     combo = k * width + period
     uniq, inverse = np.unique(combo, return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=amount[mask])
-    return uniq // width, uniq % width, sums
+    sums: FloatArray = np.bincount(inverse.ravel(), weights=amount[mask]).astype(np.float64)
+    return (uniq // width).astype(np.int64), (uniq % width).astype(np.int64), sums
 
 
 def _holder_or_account(g: Graph, account: IntArray) -> IntArray:
@@ -159,7 +160,7 @@ def evaluate(g: Graph, cfg: RuleConfig, cycles: CycleResult | None = None) -> Ru
     cash_any = cash_in | cash_out
     # -- US: currency transaction reports and structuring below them --------------------------
     who = _holder_or_account(g, cash_acct)
-    owners, days, sums = _by_day_and(who, g.ts, g.amount, cash_any)
+    owners, _, sums = _by_day_and(who, g.ts, g.amount, cash_any)
     over = sums > cfg.ctr_threshold_usd
     mask = np.zeros(n, dtype=bool)
     ctr_amount = np.zeros(n)

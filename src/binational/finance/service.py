@@ -20,7 +20,6 @@ import polars as pl
 import sqlalchemy as sa
 from followthemoney import StatementEntity
 
-from binational.core import tables as t
 from binational.core.access import Caller
 from binational.core.audit import AuditEvent, ObjectRef
 from binational.core.errors import BinationalError, Forbidden, InvalidInput, NotFound
@@ -459,7 +458,10 @@ class Finance:
 
     def _visible_shares(self, caller: Caller, plan: Plan) -> dict[str, str]:
         """Case id -> grant, for cases shared with the caller's agency whose dataset the
-        caller may still read for this purpose (a revoked grant closes the case to it)."""
+        caller may still read for the purpose illicit-finance, the purpose of every share (a
+        revoked grant closes the case to it; a query for another purpose sees nothing)."""
+        if caller.context.purpose != Purpose.ILLICIT_FINANCE:
+            return {}
         sh = finance_case_share
         with self.platform.db.read() as conn:
             rows = conn.execute(sa.select(sh.c.case_id, sh.c.dataset, sh.c.grant_id).where(
@@ -486,8 +488,9 @@ class Finance:
         holds); the read is audited, with receipts to the owner for shared records."""
         plan = self._plan(caller, "finance.case.package", case=case_id)
         with self.platform.db.read() as conn:
-            row = conn.execute(sa.select(finance_case).where(finance_case.c.id == case_id)
-                               ).mappings().first()
+            found = conn.execute(sa.select(finance_case).where(finance_case.c.id == case_id)
+                                 ).mappings().first()
+        row = None if found is None else dict(found)
         own = row is not None and row["agency"] == caller.principal.agency
         shared = row is not None and not own and case_id in self._visible_shares(caller, plan)
         if row is None or not (own or shared) or not plan.scope.contains(row["dataset"]):
@@ -495,7 +498,6 @@ class Finance:
             self.platform.access.record_failure(caller, "finance.case.package", exc,
                                                 case=case_id)
             raise exc
-        row = dict(row)
         dataset = row["dataset"]
         accounts = list(row["accounts"])
         a, tx = finance_account, finance_transaction

@@ -1,0 +1,213 @@
+"""Finance on the platform: ingest, train, alerts, cases and sharing, on SQLite and PostgreSQL;
+and the acceptance interface through the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from binational.core.access import Caller
+from binational.core.cli.main import app
+from binational.core.errors import Forbidden, InvalidInput, NotFound
+from binational.core.ingest import ingest
+from binational.core.platform import Platform
+from binational.core.policy import GrantRequest, QueryContext
+from binational.core.settings import get_settings
+from binational.core.vocab import Action, Purpose
+from binational.finance import Finance
+from binational.finance.generate import synthetic
+from binational.finance.tables import finance_account, finance_transaction
+from tests.world import World, build_world
+
+FIN = Purpose.ILLICIT_FINANCE
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("amlsim")
+    train, test = base / "train", base / "test"
+    synthetic(600, 5_000, patterns=24, seed=1).write_amlsim(train)
+    synthetic(600, 5_000, patterns=24, seed=2).write_amlsim(test)
+    return train, test
+
+
+def caller(world: World, username: str, purpose: Purpose = FIN) -> Caller:
+    return Caller(world.principal(username), QueryContext(purpose, "case-fin-1"))
+
+
+@pytest.fixture
+def world(platform: Platform, samples: tuple[Path, Path]) -> World:
+    w = build_world(platform, entities_per_dataset=1)
+    platform.catalog.add("uif_aml_train", "UIF", "AMLSim train")
+    platform.catalog.add("uif_aml_test", "UIF", "AMLSim test")
+    ingest(platform.db, platform.store, "amlsim", samples[0], "uif_aml_train", actor="t")
+    ingest(platform.db, platform.store, "amlsim", samples[1], "uif_aml_test", actor="t")
+    return w
+
+
+def test_ingest_writes_accounts_and_transactions(world: World, samples: tuple[Path, Path]
+                                                 ) -> None:
+    db = world.platform.db
+    with db.read() as conn:
+        n_tx = conn.execute(sa.select(sa.func.count()).select_from(finance_transaction)
+                            .where(finance_transaction.c.dataset == "uif_aml_train")).scalar()
+        fraud = conn.execute(sa.select(sa.func.count()).select_from(finance_account).where(
+            finance_account.c.dataset == "uif_aml_train", finance_account.c.is_fraud)).scalar()
+    lines = (samples[0] / "transactions.csv").read_text().count("\n") - 1
+    assert n_tx == lines
+    assert fraud == (samples[0] / "nodes.csv").read_text().count(",1,100.00")
+    counts = world.platform.store.dataset_counts(["uif_aml_train"])
+    assert counts["uif_aml_train"] == 600  # one BankAccount entity per account
+    # labels are outcomes, not entity properties
+    view = world.platform.store.view(world.platform.policy.plan(
+        world.principal("analyst.uif"), Action.READ, FIN).scope)
+    entity = view.entities("BankAccount").__next__()
+    assert "isFraud" not in json.dumps(entity.to_dict())
+
+
+def test_train_then_alert_on_unseen_dataset(world: World) -> None:
+    fin = Finance(world.platform)
+    uif = caller(world, "analyst.uif")
+    model = fin.train(uif, ["uif_aml_train"])
+    assert model["agency"] == "UIF" and model["positives"] > 0
+    found = fin.alerts(uif, "uif_aml_test")
+    assert len(found) == 600
+    assert [a.score for a in found] == sorted((a.score for a in found), reverse=True)
+    flagged = [a for a in found if a.flagged]
+    assert flagged and all(a.reasons for a in flagged)
+    stored = fin.stored_alerts(uif, "uif_aml_test")
+    assert len(stored) == min(len(flagged), 100)
+    # Another agency without a grant sees no such dataset, and it is audited.
+    with pytest.raises(NotFound):
+        fin.alerts(caller(world, "analyst.fincen"), "uif_aml_test")
+    assert fin.stored_alerts(caller(world, "analyst.fincen")) == []
+    last = world.platform.audit.records(limit=3)
+    assert any(r["action"] == "finance.alerts.list" for r in last)
+
+
+def grant(world: World, purposes: list[Purpose], datasets: list[str] | None = None) -> str:
+    req = GrantRequest(owner_agency="UIF", datasets=datasets or ["uif_aml_test"],
+                       actions=[Action.READ, Action.SEARCH], purposes=purposes,
+                       legal_basis="MOU FinCEN-UIF (test)",
+                       expires_at=datetime.now(UTC) + timedelta(days=30),
+                       recipient_agency="FINCEN")
+    return world.platform.policy.create_grant(world.principal("agency-admin.uif"), req).id
+
+
+def test_case_workflow_and_sharing_with_receipts(world: World) -> None:
+    fin = Finance(world.platform)
+    uif = caller(world, "analyst.uif")
+    found = fin.alerts(uif, "uif_aml_test", use_model=False)
+    top = next(a for a in found if a.flagged)
+    alert = fin.stored_alerts(uif, "uif_aml_test")[0]
+    case = fin.open_case(uif, "uif_aml_test", alert=alert["id"], title="Funnel?")
+    assert case["accounts"] == [top.account] and case["reasons"]
+    case = fin.assign(uif, case["id"], "supervisor.uif")
+    case = fin.annotate(uif, case["id"], "Deposits from many senders, sent on the same day.")
+    case = fin.escalate(uif, case["id"], "to the supervisor")
+    assert case["status"] == "escalated" and case["assignee"] == "supervisor.uif"
+    assert [e["kind"] for e in case["events"]] == ["open", "assign", "annotate", "escalate"]
+    with pytest.raises(InvalidInput, match="not in UIF"):
+        fin.assign(uif, case["id"], "analyst.fincen")
+
+    fincen = caller(world, "analyst.fincen")
+    with pytest.raises(Forbidden, match="no live grant"):
+        fin.share(uif, case["id"], "FINCEN")
+    grant(world, [Purpose.COUNTER_NARCOTICS])  # the wrong purpose does not do
+    with pytest.raises(Forbidden):
+        fin.share(uif, case["id"], "FINCEN")
+    gid = grant(world, [FIN])
+    shared = fin.share(uif, case["id"], "FINCEN")
+    assert shared["grant"] == gid
+    # FinCEN: the case is in its list, and it reads the package (with the right purpose).
+    assert [c["id"] for c in fin.shared_with_me(fincen)] == [case["id"]]
+    with pytest.raises(NotFound):
+        fin.case(fincen, case["id"])  # working the case stays with UIF
+    with pytest.raises(NotFound):
+        fin.package(caller(world, "analyst.fincen", Purpose.COUNTER_NARCOTICS), case["id"])
+    pkg = fin.package(fincen, case["id"])
+    assert pkg["owner"] == "UIF" and "many senders" in pkg["narrative"]
+    assert [e["schema"] for e in pkg["entities"]] == ["BankAccount"]
+    assert pkg["transactions"] and all(top.account in (t["source"], t["target"])
+                                       for t in pkg["transactions"])
+    # UIF sees the access receipt; the share is in UIF's audit trail.
+    receipts = world.platform.audit.receipts("UIF")
+    assert any(r["reader_agency"] == "FINCEN" and r["grant_id"] == gid
+               and r["case_ref"] == "case-fin-1" for r in receipts)
+    actions = [r["action"] for r in world.platform.audit.records(limit=50)]
+    assert "finance.case.share" in actions and "finance.case.package" in actions
+    # Revoking the grant closes the case to FinCEN at once.
+    world.platform.policy.revoke_grant(world.principal("agency-admin.uif"), gid, "ended")
+    assert fin.shared_with_me(fincen) == []
+    with pytest.raises(NotFound):
+        fin.package(fincen, case["id"])
+    case = fin.close(uif, case["id"], "reported", "STR filed")
+    assert case["status"] == "closed" and case["close_reason"] == "reported"
+    with pytest.raises(InvalidInput, match="close reason"):
+        fin.close(uif, case["id"], "bored")
+
+
+# -- the acceptance interface, through the CLI ---------------------------------------------
+
+
+def test_cli_ingest_train_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 samples: tuple[Path, Path]) -> None:
+    monkeypatch.setenv("BINATIONAL_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, ["--database-url", url, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    run("agency", "add", "FINCEN", "--name", "FinCEN", "--country", "US")
+    for name in ("aml_a", "aml_b"):
+        run("dataset", "add", name, "--agency", "FINCEN", "--title", name)
+    run("ingest", "amlsim", str(samples[0]), "--dataset", "aml_a")
+    run("ingest", "amlsim", str(samples[1]), "--dataset", "aml_b")
+    trained = json.loads(run("finance", "train", "--dataset", "aml_a", "--json"))
+    assert trained["datasets"] == ["aml_a"]
+    rows = json.loads(run("finance", "alerts", "--dataset", "aml_b", "--json"))
+    assert len(rows) == 600
+    assert all(set(r) == {"account", "score", "flagged", "reasons"} for r in rows)
+    labels = {line.split(",")[0]: line.split(",")[1] == "1" for line in
+              (samples[1] / "nodes.csv").read_text().splitlines()[1:]}
+    flagged = {r["account"] for r in rows if r["flagged"]}
+    tp = sum(labels[a] for a in flagged)
+    assert tp / len(flagged) > 0.7 and tp / sum(labels.values()) > 0.6
+    # bad input: the error names the problem, no traceback
+    bad = runner.invoke(app, ["--database-url", url, "finance", "alerts", "--dataset", "nope"])
+    assert bad.exit_code == 2 and "no dataset 'nope'" in bad.stderr
+    get_settings.cache_clear()
+
+
+def test_cli_reports_bad_rows_with_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    monkeypatch.setenv("BINATIONAL_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("nodeid,isFraud\n1,0\n2,1\n", encoding="utf-8")
+    (folder / "transactions.csv").write_text(
+        "sourceNodeId,targetNodeId,value,time\n1,2,5,1\n2,2,5,1\n1,2,-3,2\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    runner = CliRunner()
+    for args in (["agency", "add", "UIF", "--name", "UIF", "--country", "MX"],
+                 ["dataset", "add", "bad_aml", "--agency", "UIF", "--title", "bad"]):
+        assert runner.invoke(app, ["--database-url", url, *args]).exit_code == 0
+    result = runner.invoke(app, ["--database-url", url, "ingest", "amlsim", str(folder),
+                                 "--dataset", "bad_aml"])
+    assert result.exit_code == 0
+    assert f"{folder}:3: transactions.csv: self-loop: account 2 pays itself" in result.stderr
+    assert f"{folder}:4: transactions.csv: negative amount -3" in result.stderr
+    strict = runner.invoke(app, ["--database-url", url, "ingest", "amlsim", str(folder),
+                                 "--dataset", "bad_aml", "--strict"])
+    assert strict.exit_code == 1
+    get_settings.cache_clear()
