@@ -22,10 +22,17 @@ import numpy.typing as npt
 
 from binational.core.errors import InvalidInput
 from binational.finance.cycles import CycleResult, temporal_cycles
-from binational.finance.features import PASS_THROUGH_WINDOW, Ordered, pass_through
+from binational.finance.features import (
+    PASS_THROUGH_WINDOW,
+    Ordered,
+    pass_through,
+    unique_counts,
+    unique_ints,
+)
 from binational.finance.graph import DAY, FloatArray, Graph, IntArray
 
 BoolArray = npt.NDArray[np.bool_]
+CHUNK = 200_000  # first hops per step of the scatter-gather join
 
 
 DEFAULT_WEIGHTS = {
@@ -115,8 +122,8 @@ def _by_day_and(key: IntArray, ts: IntArray, amount: FloatArray, mask: BoolArray
         return empty, empty, np.zeros(0)
     width = int(period.max()) + 1
     combo = k * width + period
-    uniq, inverse = np.unique(combo, return_inverse=True)
-    sums: FloatArray = np.bincount(inverse.ravel(), weights=amount[mask]).astype(np.float64)
+    uniq, _, inverse = unique_counts(combo)
+    sums: FloatArray = np.bincount(inverse, weights=amount[mask]).astype(np.float64)
     return (uniq // width).astype(np.int64), (uniq % width).astype(np.int64), sums
 
 
@@ -339,24 +346,30 @@ def scatter_gather(g: Graph, window: int, minimum: int) -> tuple[IntArray, IntAr
     second = np.flatnonzero(small[g.src])  # m -> b
     order2 = second[np.argsort(g.src[second], kind="stable")]
     mids2 = g.src[order2]
-    lo = np.searchsorted(mids2, g.dst[first], side="left")
-    hi = np.searchsorted(mids2, g.dst[first], side="right")
-    lengths = hi - lo
-    if lengths.sum() == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    rep = np.repeat(first, lengths)
-    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    idx2 = order2[np.arange(lengths.sum()) + starts]
-    ok = ((g.ts[idx2] >= g.ts[rep]) & (g.ts[idx2] - g.ts[rep] <= window)
-          & (g.src[rep] != g.dst[idx2]))
-    a, m, b = g.src[rep[ok]], g.dst[rep[ok]], g.dst[idx2[ok]]
-    if len(a) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
     n = g.n_accounts
-    triples = np.unique((a * n + b) * n + m)
-    pairs, counts = np.unique(triples // n, return_counts=True)
+    found: list[IntArray] = []
+    # In chunks of first hops, so that the two-hop join never holds more than a few
+    # million candidate paths at once (memory stays flat on graphs of millions of edges).
+    for start in range(0, len(first), CHUNK):
+        part = first[start:start + CHUNK]
+        lo = np.searchsorted(mids2, g.dst[part], side="left")
+        hi = np.searchsorted(mids2, g.dst[part], side="right")
+        lengths = hi - lo
+        total = int(lengths.sum())
+        if total == 0:
+            continue
+        rep = np.repeat(part, lengths)
+        offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        idx2 = order2[np.arange(total) + offsets]
+        ok = ((g.ts[idx2] >= g.ts[rep]) & (g.ts[idx2] - g.ts[rep] <= window)
+              & (g.src[rep] != g.dst[idx2]))
+        a, m, b = g.src[rep[ok]], g.dst[rep[ok]], g.dst[idx2[ok]]
+        found.append(unique_ints((a * n + b) * n + m))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    triples = unique_ints(np.concatenate(found))
+    pairs, counts, _ = unique_counts(triples // n)
     keep = counts >= minimum
     return pairs[keep] // n, pairs[keep] % n, counts[keep].astype(np.int64)
 
@@ -368,7 +381,7 @@ def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray]:
     has_loc = deposits & (g.location >= 0)
     if has_loc.any():
         width = int(g.location.max()) + 1
-        pairs = np.unique(g.dst[has_loc] * width + g.location[has_loc])
+        pairs = unique_ints(g.dst[has_loc] * width + g.location[has_loc])
         places = np.bincount(pairs // width, minlength=n).astype(np.float64)
         withdraw = (g.cash == 2) & (g.location >= 0)
         dep_pairs = set(pairs.tolist())
@@ -384,11 +397,11 @@ def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray]:
     senders = np.zeros(n)
     if g.n_edges:
         width = n
-        senders = np.bincount(np.unique(g.dst * width + g.src) // width,
+        senders = np.bincount(unique_ints(g.dst * width + g.src) // width,
                               minlength=n).astype(np.float64)
     receivers = np.zeros(n)
     if g.n_edges:
-        receivers = np.bincount(np.unique(g.src * n + g.dst) // n,
+        receivers = np.bincount(unique_ints(g.src * n + g.dst) // n,
                                 minlength=n).astype(np.float64)
     inflow = np.bincount(g.dst, weights=g.amount, minlength=n)
     outflow = np.bincount(g.src, weights=g.amount, minlength=n)
