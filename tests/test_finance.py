@@ -211,3 +211,24 @@ def test_cli_reports_bad_rows_with_lines(tmp_path: Path, monkeypatch: pytest.Mon
                                  "--dataset", "bad_aml", "--strict"])
     assert strict.exit_code == 1
     get_settings.cache_clear()
+
+
+def test_demo_seed_alerts_on_the_funnel_account(platform: Platform) -> None:
+    from binational.finance.demo import DATASET, seed
+
+    build_world(platform, entities_per_dataset=0)
+    data_dir = Path(__file__).resolve().parents[1] / "data"
+    assert seed(platform, data_dir) == []
+    assert seed(platform, data_dir) == []  # idempotent
+    uif = Caller(platform.identity.principal("analyst.uif"), QueryContext(FIN, "demo"))
+    fin = Finance(platform)
+    alerts = fin.stored_alerts(uif, DATASET)
+    assert alerts[0]["account"] == "MX7700"
+    assert any(r["rule"] == "funnel" and "withdrawn at another" in r["text"]
+               for r in alerts[0]["reasons"])
+    case = fin.open_case(uif, DATASET, alert=alerts[0]["id"])
+    assert fin.share(uif, case["id"], "FINCEN")["recipient"] == "FINCEN"
+    fincen = Caller(platform.identity.principal("analyst.fincen"), QueryContext(FIN, "x"))
+    assert fin.package(fincen, case["id"])["owner"] == "UIF"
+    grants = platform.policy.grants(platform.identity.principal("agency-admin.uif"))
+    assert sum(DATASET in g.datasets for g in grants) == 1

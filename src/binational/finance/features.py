@@ -122,8 +122,10 @@ def _max_by(acc: IntArray, values: FloatArray, out: FloatArray) -> None:
     out[a[starts]] = np.maximum.reduceat(values[order], starts)
 
 
-def windowed_features(g: Graph) -> tuple[list[str], FloatArray]:
-    """Trailing-window extremes, pass-through, counterparties, repeated amounts, active days."""
+def windowed_features(g: Graph, counterparties: bool = True) -> tuple[list[str], FloatArray]:
+    """Trailing-window extremes, pass-through and active days (the windowed aggregations);
+    with ``counterparties``, also distinct counterparties and repeated amounts, which need a
+    sort by counterparty (the benchmark times the two parts apart)."""
     n = g.n_accounts
     ts, span = _span(g)
     out_o = Ordered(g.src, g.dst, ts, g.amount, n, span)
@@ -135,9 +137,11 @@ def windowed_features(g: Graph) -> tuple[list[str], FloatArray]:
             label = f"{w // DAY}d"
             cols[f"{name}_max_count_{label}"] = o.per_account_max(count)
             cols[f"{name}_max_sum_{label}"] = o.per_account_max(total)
-        cols[f"{name}_counterparties"] = _distinct_per(o.acc, o.other, n)
-        cols[f"{name}_active_days"] = _distinct_per(o.acc, o.ts // DAY, n)
-        cols[f"{name}_repeated_share"] = _repeated_share(o, n)
+        if counterparties:
+            cols[f"{name}_counterparties"] = _distinct_per(o.acc, o.other, n)
+        cols[f"{name}_active_days"] = _runs_per(o.acc, o.ts // DAY, n)
+        if counterparties:
+            cols[f"{name}_repeated_share"] = _repeated_share(o, n)
     cols["pass_through_48h"] = pass_through(in_o, out_o, PASS_THROUGH_WINDOW)
     return list(cols), np.column_stack(list(cols.values()))
 
@@ -170,6 +174,17 @@ def unique_counts(x: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     inverse[order] = group
     counts = np.bincount(group).astype(np.int64)
     return s[first], counts, inverse
+
+
+def _runs_per(acc: IntArray, value: IntArray, n: int) -> FloatArray:
+    """Distinct values per account when ``value`` is sorted within each account (days of
+    time-ordered edges): count where the account or the value changes, no sort needed."""
+    if len(acc) == 0:
+        return np.zeros(n)
+    new = np.empty(len(acc), dtype=bool)
+    new[0] = True
+    new[1:] = (acc[1:] != acc[:-1]) | (value[1:] != value[:-1])
+    return np.bincount(acc[new], minlength=n).astype(np.float64)
 
 
 def _distinct_per(acc: IntArray, other: IntArray, n: int) -> FloatArray:

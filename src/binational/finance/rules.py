@@ -266,12 +266,14 @@ def evaluate(g: Graph, cfg: RuleConfig, cycles: CycleResult | None = None) -> Ru
         f"dinero repartido entre {int(mids[i])} intermediarios y reunido de nuevo en "
         f"{cfg.scatter_days} días"))
     # funnel: deposits in many places (or from many senders), out elsewhere
-    funnel, places = _funnel(g, cfg)
+    funnel, places, located = _funnel(g, cfg)
     fire("funnel", funnel, lambda i: (
-        f"deposits in {int(places[i])} different places or from as many senders, "
-        "withdrawn or sent on elsewhere",
-        f"depósitos en {int(places[i])} lugares distintos o de otros tantos remitentes, "
-        "retirados o enviados en otro lugar"))
+        f"cash deposited at {int(places[i])} different places, withdrawn at another"
+        if located[i] else
+        f"money from {int(places[i])} different senders, most of it sent on to a few",
+        f"efectivo depositado en {int(places[i])} lugares distintos, retirado en otro"
+        if located[i] else
+        f"dinero de {int(places[i])} remitentes distintos, casi todo reenviado a pocos"))
     if cycles is None and cfg.weights.get("cycle", 0) > 0:
         cycles = temporal_cycles(g, window=int(cfg.cycle_window_days * DAY),
                                  max_len=cfg.cycle_max_len)
@@ -374,7 +376,7 @@ def scatter_gather(g: Graph, window: int, minimum: int) -> tuple[IntArray, IntAr
     return pairs[keep] // n, pairs[keep] % n, counts[keep].astype(np.int64)
 
 
-def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray]:
+def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray, BoolArray]:
     n = g.n_accounts
     deposits = g.cash == 1
     places = np.zeros(n)
@@ -408,4 +410,5 @@ def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray]:
     by_senders = ((senders >= cfg.funnel_min_senders) & (receivers >= 1)
                   & (receivers * 3 <= senders)
                   & (outflow >= cfg.funnel_outflow_share * np.maximum(inflow, 1e-9)))
-    return located | by_senders, np.maximum(places, senders * by_senders)
+    return (located | by_senders, np.where(located, places, senders * by_senders),
+            located)
