@@ -4,6 +4,8 @@ and the acceptance interface through the CLI."""
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,8 +33,8 @@ FIN = Purpose.ILLICIT_FINANCE
 def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("amlsim")
     train, test = base / "train", base / "test"
-    synthetic(600, 5_000, patterns=24, seed=1).write_amlsim(train)
-    synthetic(600, 5_000, patterns=24, seed=2).write_amlsim(test)
+    synthetic(400, 3_000, patterns=18, seed=1).write_amlsim(train)
+    synthetic(400, 3_000, patterns=18, seed=2).write_amlsim(test)
     return train, test
 
 
@@ -62,7 +64,7 @@ def test_ingest_writes_accounts_and_transactions(world: World, samples: tuple[Pa
     assert n_tx == lines
     assert fraud == (samples[0] / "nodes.csv").read_text().count(",1,100.00")
     counts = world.platform.store.dataset_counts(["uif_aml_train"])
-    assert counts["uif_aml_train"] == 600  # one BankAccount entity per account
+    assert counts["uif_aml_train"] == 400  # one BankAccount entity per account
     # labels are outcomes, not entity properties
     view = world.platform.store.view(world.platform.policy.plan(
         world.principal("analyst.uif"), Action.READ, FIN).scope)
@@ -76,7 +78,7 @@ def test_train_then_alert_on_unseen_dataset(world: World) -> None:
     model = fin.train(uif, ["uif_aml_train"])
     assert model["agency"] == "UIF" and model["positives"] > 0
     found = fin.alerts(uif, "uif_aml_test")
-    assert len(found) == 600
+    assert len(found) == 400
     assert [a.score for a in found] == sorted((a.score for a in found), reverse=True)
     flagged = [a for a in found if a.flagged]
     assert flagged and all(a.reasons for a in flagged)
@@ -175,7 +177,7 @@ def test_cli_ingest_train_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     trained = json.loads(run("finance", "train", "--dataset", "aml_a", "--json"))
     assert trained["datasets"] == ["aml_a"]
     rows = json.loads(run("finance", "alerts", "--dataset", "aml_b", "--json"))
-    assert len(rows) == 600
+    assert len(rows) == 400
     assert all(set(r) == {"account", "score", "flagged", "reasons"} for r in rows)
     labels = {line.split(",")[0]: line.split(",")[1] == "1" for line in
               (samples[1] / "nodes.csv").read_text().splitlines()[1:]}
@@ -213,9 +215,23 @@ def test_cli_reports_bad_rows_with_lines(tmp_path: Path, monkeypatch: pytest.Mon
     get_settings.cache_clear()
 
 
-def test_demo_seed_alerts_on_the_funnel_account(platform: Platform) -> None:
+@pytest.fixture
+def sqlite_platform(tmp_path: Path, sqlite_template: Path) -> Iterator[Platform]:
+    """SQLite only, for the heavier end-to-end checks (the store itself is tested on both)."""
+    from tests.conftest import test_settings
+
+    path = tmp_path / "finance.sqlite"
+    shutil.copy(sqlite_template, path)
+    plat = Platform.open(test_settings(tmp_path / "data"), url=f"sqlite:///{path}",
+                         migrate_schema=False)
+    yield plat
+    plat.close()
+
+
+def test_demo_seed_alerts_on_the_funnel_account(sqlite_platform: Platform) -> None:
     from binational.finance.demo import DATASET, seed
 
+    platform = sqlite_platform
     build_world(platform, entities_per_dataset=0)
     data_dir = Path(__file__).resolve().parents[1] / "data"
     assert seed(platform, data_dir) == []
