@@ -248,3 +248,40 @@ def test_demo_seed_alerts_on_the_funnel_account(sqlite_platform: Platform) -> No
     assert fin.package(fincen, case["id"])["owner"] == "UIF"
     grants = platform.policy.grants(platform.identity.principal("agency-admin.uif"))
     assert sum(DATASET in g.datasets for g in grants) == 1
+
+
+def test_api_alert_case_share_and_receipt(sqlite_platform: Platform) -> None:
+    """The demo flow over HTTP: UIF sees the funnel alert, opens a case and shares it;
+    FinCEN reads the package; UIF sees FinCEN's access receipt."""
+    from fastapi.testclient import TestClient
+
+    from binational.core.api.app import create_app
+    from binational.finance.demo import DATASET, seed
+
+    world = build_world(sqlite_platform, entities_per_dataset=0)
+    seed(sqlite_platform, Path(__file__).resolve().parents[1] / "data")
+    client = TestClient(create_app(sqlite_platform))
+    ctx = {"X-Purpose": "illicit-finance", "X-Case-Reference": "UIF/2026/42"}
+
+    def auth(user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {world.login(user)}", **ctx}
+
+    uif, fincen = auth("supervisor.uif"), auth("analyst.fincen")
+    alerts = client.get("/finance/alerts", params={"dataset": DATASET}, headers=uif).json()
+    top = alerts["results"][0]
+    assert top["account"] == "MX7700"
+    assert any("withdrawn at another" in r["text"] for r in top["reasons"])
+    assert all(r["text_es"] for r in top["reasons"])
+    case = client.post("/finance/cases", json={"dataset": DATASET, "alert": top["id"]},
+                       headers=uif).json()
+    assert case["status"] == "open" and case["status_es"] == "abierto"
+    assert client.get(f"/finance/cases/{case['id']}", headers=fincen).status_code == 404
+    res = client.post(f"/finance/cases/{case['id']}/share", json={"recipient": "FINCEN"},
+                      headers=uif)
+    assert res.status_code == 200, res.text
+    shared = client.get("/finance/cases/shared", headers=fincen).json()["results"]
+    assert [c["id"] for c in shared] == [case["id"]]
+    pkg = client.get(f"/finance/cases/{case['id']}/package", headers=fincen).json()
+    assert pkg["owner"] == "UIF" and len(pkg["transactions"]) == 17
+    rows = client.get("/receipts", headers=uif).json()["receipts"]
+    assert any(r["reader_agency"] == "FINCEN" and r["case_ref"] == "UIF/2026/42" for r in rows)
