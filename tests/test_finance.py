@@ -285,3 +285,34 @@ def test_api_alert_case_share_and_receipt(sqlite_platform: Platform) -> None:
     assert pkg["owner"] == "UIF" and len(pkg["transactions"]) == 17
     rows = client.get("/receipts", headers=uif).json()["receipts"]
     assert any(r["reader_agency"] == "FINCEN" and r["case_ref"] == "UIF/2026/42" for r in rows)
+
+
+def test_counterparties_on_designation_lists(sqlite_platform: Platform, tmp_path: Path) -> None:
+    """An account paying a company on a designation list is flagged, through screening."""
+    from followthemoney import model
+
+    from binational.screening import Screener
+
+    platform = sqlite_platform
+    build_world(platform, entities_per_dataset=0)
+    platform.catalog.add("uif_list", "UIF", "designations")
+    listed = model.make_entity("Company")
+    listed.id = "listed-1"
+    listed.add("name", "Transportes Ejemplo del Norte SA de CV")
+    listed.add("country", "mx")
+    (tmp_path / "list.jsonl").write_text(json.dumps(listed.to_dict()) + "\n", encoding="utf-8")
+    ingest(platform.db, platform.store, "ftm", tmp_path / "list.jsonl", "uif_list", actor="t")
+    Screener(platform).index_dataset("uif_list")
+    (tmp_path / "tx.csv").write_text(
+        "txn_id,source,target,amount,currency,timestamp,source_holder,target_holder\n"
+        "t1,A1,B1,900,USD,2026-01-05,Ana Demo,Transportes Ejemplo del Norte SA de CV\n"
+        "t2,C1,A1,50,USD,2026-01-06,Otra Demo,Ana Demo\n", encoding="utf-8")
+    platform.catalog.add("uif_tx", "UIF", "reports")
+    ingest(platform.db, platform.store, "transactions", tmp_path / "tx.csv", "uif_tx",
+           actor="t")
+    uif = Caller(platform.identity.principal("analyst.uif"), QueryContext(FIN, "c"))
+    found = {a.account: a for a in Finance(platform).alerts(uif, "uif_tx", use_model=False)}
+    why = [r["text"] for r in found["A1"].reasons if r["rule"] == "designated"]
+    assert why and "account B1" in why[0] and "Transportes Ejemplo" in why[0]
+    assert found["A1"].flagged and found["B1"].flagged
+    assert not any(r["rule"] == "designated" for r in found["C1"].reasons)

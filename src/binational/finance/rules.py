@@ -300,8 +300,8 @@ def add_designated(result: RuleResult, cfg: RuleConfig, designated: dict[int, st
     for i, why in designated.items():
         mask[i] = True
         result.reasons[i].append(Reason(
-            "designated", f"transacts with {why}, on a designation list",
-            f"opera con {why}, en una lista de designados"))
+            "designated", f"designation list: {why}",
+            f"lista de designados: {why}"))
     result.hits["designated"] = mask
     result.score = 1.0 - (1.0 - result.score) * (1.0 - w * mask)
 
