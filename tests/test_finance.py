@@ -316,3 +316,22 @@ def test_counterparties_on_designation_lists(sqlite_platform: Platform, tmp_path
     assert why and "account B1" in why[0] and "Transportes Ejemplo" in why[0]
     assert found["A1"].flagged and found["B1"].flagged
     assert not any(r["rule"] == "designated" for r in found["C1"].reasons)
+
+
+def test_transaction_feeds_add_up_and_amlsim_replaces(sqlite_platform: Platform,
+                                                      tmp_path: Path) -> None:
+    platform = sqlite_platform
+    build_world(platform, entities_per_dataset=0)
+    platform.catalog.add("uif_feed", "UIF", "feed")
+    head = "txn_id,source,target,amount,timestamp\n"
+    (tmp_path / "jan.csv").write_text(head + "t1,A1,B1,5,2026-01-05\n", encoding="utf-8")
+    (tmp_path / "feb.csv").write_text(head + "t1,A1,B1,9,2026-02-05\nt2,B1,A1,3,2026-02-06\n",
+                                      encoding="utf-8")
+    for name in ("jan.csv", "feb.csv"):
+        ingest(platform.db, platform.store, "transactions", tmp_path / name, "uif_feed",
+               actor="t")
+    tx = finance_transaction
+    with platform.db.read() as conn:
+        rows = conn.execute(sa.select(tx.c.txn_id, tx.c.amount).where(
+            tx.c.dataset == "uif_feed").order_by(tx.c.txn_id)).all()
+    assert [tuple(r) for r in rows] == [("t1", 5.0), ("t2", 3.0)]  # t1 kept as first stored

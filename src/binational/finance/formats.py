@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+import structlog
 import yaml
 from followthemoney import model
 from followthemoney.namespace import Namespace
@@ -38,6 +39,8 @@ from binational.core.errors import InvalidInput
 from binational.core.ingest import Format, Item, Parsed, RowError, register_format
 from binational.finance.graph import DAY
 from binational.finance.tables import finance_account, finance_transaction
+
+log = structlog.get_logger(__name__)
 
 # AMLSim counts time in steps of one day; its sample outputs date step 0 to 2017-01-01.
 AMLSIM_EPOCH = int(datetime(2017, 1, 1, tzinfo=UTC).timestamp())
@@ -383,7 +386,9 @@ FINANCE_FORMATS = ("amlsim", "transactions")
 
 def after_ingest(db: Database, dataset: str, fmt: str) -> None:
     """Entry point ``binational.ingested``: write the transactions and accounts of the file
-    that was just ingested into ``dataset`` (replacing what the dataset held before)."""
+    that was just ingested into ``dataset``. An AMLSim folder is a whole simulation and
+    replaces what the dataset held; a transactions file adds to it (a monthly feed), a
+    transaction id already stored being kept as it was (logged)."""
     if fmt not in FINANCE_FORMATS:
         return
     run = t.ingest_run
@@ -400,10 +405,11 @@ def after_ingest(db: Database, dataset: str, fmt: str) -> None:
         if not path.exists():
             raise InvalidInput(f"{path}: the ingested file is gone; ingest it again")
         loaded = read_amlsim(path) if fmt == "amlsim" else read_transactions(path, {})
-    store_loaded(db, dataset, loaded)
+    store_loaded(db, dataset, loaded, replace=fmt == "amlsim")
 
 
-def store_loaded(db: Database, dataset: str, loaded: Loaded) -> None:
+def store_loaded(db: Database, dataset: str, loaded: Loaded, replace: bool = True) -> int:
+    """Write accounts and transactions; returns how many transactions were new."""
     ns = Namespace(dataset)
     accounts = [
         (dataset, acct, f"{account_entity_id(acct)}.{ns.signature(account_entity_id(acct))}",
@@ -412,11 +418,18 @@ def store_loaded(db: Database, dataset: str, loaded: Loaded) -> None:
             "account", "holder", "is_fraud", "line").iter_rows()]
     tx = loaded.transactions
     rows = [(dataset, *r) for r in tx.select(TXN_COLUMNS).iter_rows()]
+    new = 0
     with db.write() as conn:
-        conn.execute(sa.delete(finance_transaction).where(finance_transaction.c.dataset == dataset))
-        conn.execute(sa.delete(finance_account).where(finance_account.c.dataset == dataset))
+        if replace:
+            conn.execute(sa.delete(finance_transaction)
+                         .where(finance_transaction.c.dataset == dataset))
+            conn.execute(sa.delete(finance_account).where(finance_account.c.dataset == dataset))
         db.bulk_insert_ignore(conn, finance_account, ("dataset", "account", "entity_id",
                                                       "holder", "is_fraud", "line"), accounts)
         for start in range(0, len(rows), 50_000):
-            db.bulk_insert_ignore(conn, finance_transaction, ("dataset", *TXN_COLUMNS),
-                                  rows[start:start + 50_000])
+            new += db.bulk_insert_ignore(conn, finance_transaction, ("dataset", *TXN_COLUMNS),
+                                         rows[start:start + 50_000])
+    if new < len(rows):
+        log.warning("transaction ids already stored were kept as they were", dataset=dataset,
+                    kept=len(rows) - new)
+    return new
