@@ -327,3 +327,28 @@ def test_from_frame_keeps_account_order() -> None:
     assert g.ts.tolist() == [1, 5] and g.src.tolist() == [2, 1]
     assert g.holder.tolist() == [-1, 0, 0]
     assert list(itertools.chain(g.dst.tolist())) == [1, 2]
+
+
+def test_amlsim_output_layout_with_cash_at_branches(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "ACCOUNT_ID,PRIMARY_CUSTOMER_ID,isFraud\n0,C_0,false\n1,C_1,true\n", encoding="utf-8")
+    (folder / "tx.csv").write_text(
+        "TXN_ID,ACCOUNT_ID,COUNTER_PARTY_ACCOUNT_NUM,TXN_SOURCE_TYPE_CODE,tx_count,"
+        "TXN_AMOUNT_ORIG,start,end\n2,0,1,WIRE,1,10.5,1,1\n4,1,1,CHECK,1,3,2,2\n",
+        encoding="utf-8")
+    (folder / "cash_tx.csv").write_text(
+        "TXN_ID,ACCOUNT_ID,BRANCH_ID,TXN_SOURCE_TYPE_CODE,tx_count,TXN_AMOUNT_ORIG,RUN_DATE,"
+        "end\n1,0,11,CASH-IN,1,99.87,1,1\n3,1,12,CASH-OUT,1,44,2,2\n2,1,12,CASH-OUT,1,1,3,3\n",
+        encoding="utf-8")
+    loaded = read_amlsim(folder)
+    assert {(f, line) for f, line, _ in loaded.errors} == {("tx.csv", 3), ("cash_tx.csv", 4)}
+    tx = loaded.transactions.sort("txn_id")
+    assert tx.select("txn_id", "source", "target", "channel", "location").rows() == [
+        ("1", "cash-branch-11", "0", "cash-deposit", "11"),
+        ("2", "0", "1", "wire", None),
+        ("3", "1", "cash-branch-12", "cash-withdrawal", "12")]
+    assert loaded.accounts["account"].to_list() == ["0", "1", "cash-branch-11",
+                                                    "cash-branch-12"]
+    assert loaded.accounts["holder"].to_list()[:2] == ["C_0", "C_1"]
