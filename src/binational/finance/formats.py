@@ -106,7 +106,8 @@ def check_transactions(frame: pl.DataFrame, file: str, known_accounts: pl.Series
     )
     rate = pl.col("currency").replace_strict(dict(rates), default=None,
                                              return_dtype=pl.Float64)
-    prev_max = pl.col("ts").cum_max().shift(1)
+    # cum_max leaves nulls where a time is unreadable: carry the maximum over them.
+    prev_max = pl.col("ts").cum_max().forward_fill().shift(1)
     first_line = pl.col("line").first().over("txn_id")
     problems: list[pl.Expr] = [
         pl.when(pl.col("txn_id").is_null() | (pl.col("txn_id") == ""))
