@@ -15,11 +15,34 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from binational.finance.graph import DAY, FloatArray, Graph, IntArray
 
 WINDOWS = (DAY, 7 * DAY)
 PASS_THROUGH_WINDOW = 2 * DAY
+
+
+@njit(cache=True)
+def _counting_order(acc: IntArray, n: int) -> IntArray:  # pragma: no cover - compiled
+    nxt = np.zeros(n + 1, np.int64)
+    for a in acc:
+        nxt[a + 1] += 1
+    for i in range(n):
+        nxt[i + 1] += nxt[i]
+    order = np.empty(len(acc), np.int64)
+    for i in range(len(acc)):
+        a = acc[i]
+        order[nxt[a]] = i
+        nxt[a] += 1
+    return order
+
+
+def group_order(acc: IntArray, n: int) -> IntArray:
+    """The stable permutation that groups edges by account: a counting sort, O(edges).
+    ``np.argsort(kind="stable")`` is a comparison sort on int64 and took 0.3 s of the 0.5 s
+    per direction on 2M edges; this linear pass is the one compiled helper here."""
+    return _counting_order(np.ascontiguousarray(acc, dtype=np.int64), int(n))
 
 
 class Ordered:
@@ -28,7 +51,7 @@ class Ordered:
     def __init__(self, acc: IntArray, other: IntArray, ts: IntArray, amount: FloatArray,
                  n: int, span: int) -> None:
         # ``acc`` comes time-ordered: a stable sort by account keeps time order inside each.
-        order = np.argsort(acc, kind="stable")
+        order = group_order(acc, n)
         self.acc = acc[order]
         self.other = other[order]
         self.ts = ts[order]
@@ -42,10 +65,13 @@ class Ordered:
             first[0] = True
             first[1:] = self.acc[1:] != self.acc[:-1]
         self.starts = np.flatnonzero(first)
+        self._hi: IntArray | None = None
 
     def trailing(self, window: int) -> tuple[IntArray, FloatArray]:
         """For each edge: count and sum of the same account's edges in (t - window, t]."""
-        hi = np.searchsorted(self.key, self.key, side="right")  # ties at t belong in
+        if self._hi is None:  # the same for every window: ties at t belong in
+            self._hi = np.searchsorted(self.key, self.key, side="right")
+        hi = self._hi
         lo = np.searchsorted(self.key, self.key - window, side="right")
         return (hi - lo).astype(np.int64), self.csum[hi] - self.csum[lo]
 
@@ -70,8 +96,8 @@ def plain_features(g: Graph) -> tuple[list[str], FloatArray]:
     n = g.n_accounts
     cols: dict[str, FloatArray] = {}
     for name, acc in (("out", g.src), ("in", g.dst)):
-        count = np.bincount(acc, minlength=n).astype(np.float64)
-        total = np.bincount(acc, weights=g.amount, minlength=n)
+        count: FloatArray = np.bincount(acc, minlength=n).astype(np.float64)
+        total: FloatArray = np.bincount(acc, weights=g.amount, minlength=n).astype(np.float64)
         sq = np.bincount(acc, weights=g.amount * g.amount, minlength=n)
         safe = np.maximum(count, 1.0)
         mean = total / safe
@@ -96,8 +122,10 @@ def _max_by(acc: IntArray, values: FloatArray, out: FloatArray) -> None:
     out[a[starts]] = np.maximum.reduceat(values[order], starts)
 
 
-def windowed_features(g: Graph) -> tuple[list[str], FloatArray]:
-    """Trailing-window extremes, pass-through, counterparties, repeated amounts, active days."""
+def windowed_features(g: Graph, counterparties: bool = True) -> tuple[list[str], FloatArray]:
+    """Trailing-window extremes, pass-through and active days (the windowed aggregations);
+    with ``counterparties``, also distinct counterparties and repeated amounts, which need a
+    sort by counterparty (the benchmark times the two parts apart)."""
     n = g.n_accounts
     ts, span = _span(g)
     out_o = Ordered(g.src, g.dst, ts, g.amount, n, span)
@@ -109,11 +137,54 @@ def windowed_features(g: Graph) -> tuple[list[str], FloatArray]:
             label = f"{w // DAY}d"
             cols[f"{name}_max_count_{label}"] = o.per_account_max(count)
             cols[f"{name}_max_sum_{label}"] = o.per_account_max(total)
-        cols[f"{name}_counterparties"] = _distinct_per(o.acc, o.other, n)
-        cols[f"{name}_active_days"] = _distinct_per(o.acc, o.ts // DAY, n)
-        cols[f"{name}_repeated_share"] = _repeated_share(o, n)
+        if counterparties:
+            cols[f"{name}_counterparties"] = _distinct_per(o.acc, o.other, n)
+        cols[f"{name}_active_days"] = _runs_per(o.acc, o.ts // DAY, n)
+        if counterparties:
+            cols[f"{name}_repeated_share"] = _repeated_share(o, n)
     cols["pass_through_48h"] = pass_through(in_o, out_o, PASS_THROUGH_WINDOW)
     return list(cols), np.column_stack(list(cols.values()))
+
+
+def unique_ints(x: IntArray) -> IntArray:
+    """Sorted distinct values. ``np.unique`` (NumPy 2.4) takes a hash-table path that is
+    ~50x slower than sorting on int64 columns of this size (measured: 0.20 s against 0.004 s
+    for 200,000 values), so sort and keep the first of each run."""
+    s = np.sort(x)
+    if len(s) == 0:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    keep[1:] = s[1:] != s[:-1]
+    return s[keep]
+
+
+def unique_counts(x: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Distinct values, their counts, and for each input its value's index (the inverse)."""
+    order = np.argsort(x, kind="stable")
+    s = x[order]
+    if len(s) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    first = np.empty(len(s), dtype=bool)
+    first[0] = True
+    first[1:] = s[1:] != s[:-1]
+    group = np.cumsum(first) - 1
+    inverse = np.empty(len(s), dtype=np.int64)
+    inverse[order] = group
+    counts = np.bincount(group).astype(np.int64)
+    return s[first], counts, inverse
+
+
+def _runs_per(acc: IntArray, value: IntArray, n: int) -> FloatArray:
+    """Distinct values per account when ``value`` is sorted within each account (days of
+    time-ordered edges): count where the account or the value changes, no sort needed."""
+    if len(acc) == 0:
+        return np.zeros(n)
+    new = np.empty(len(acc), dtype=bool)
+    new[0] = True
+    new[1:] = (acc[1:] != acc[:-1]) | (value[1:] != value[:-1])
+    return np.bincount(acc[new], minlength=n).astype(np.float64)
 
 
 def _distinct_per(acc: IntArray, other: IntArray, n: int) -> FloatArray:
@@ -121,7 +192,7 @@ def _distinct_per(acc: IntArray, other: IntArray, n: int) -> FloatArray:
     if len(acc) == 0:
         return np.zeros(n)
     width = int(other.max()) + 1
-    pairs = np.unique(acc * width + other)
+    pairs = unique_ints(acc * width + other)
     return np.bincount(pairs // width, minlength=n).astype(np.float64)
 
 
@@ -131,9 +202,12 @@ def _repeated_share(o: Ordered, n: int) -> FloatArray:
     if len(o.acc) == 0:
         return np.zeros(n)
     cents = np.round(o.amount * 100).astype(np.int64)
-    keys = np.stack([o.acc, o.other, cents], axis=1)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    repeated = (counts[inverse.ravel()] > 1).astype(np.float64)
+    # One 64-bit key per (account, counterparty, cents), mixed with wrapping multiplication:
+    # a collision (odds ~ edges^2 / 2^64) could only mark one edge as repeated.
+    with np.errstate(over="ignore"):
+        key = (o.acc * np.int64(1_000_003) + o.other) * np.int64(998_244_353) + cents
+    _, counts, inverse = unique_counts(key)
+    repeated = (counts[inverse] > 1).astype(np.float64)
     total = np.bincount(o.acc, minlength=n).astype(np.float64)
     return np.bincount(o.acc, weights=repeated, minlength=n) / np.maximum(total, 1.0)
 
@@ -162,7 +236,8 @@ def neighbour_features(g: Graph, base: FloatArray, names: list[str],
     out_count = np.maximum(np.bincount(g.src, minlength=n), 1).astype(np.float64)
     for feat in wanted:
         col = base[:, names.index(feat)]
-        cols[f"senders_mean_{feat}"] = np.bincount(g.dst, weights=col[g.src], minlength=n) / in_count
+        cols[f"senders_mean_{feat}"] = (np.bincount(g.dst, weights=col[g.src], minlength=n)
+                                        / in_count)
         cols[f"receivers_mean_{feat}"] = (np.bincount(g.src, weights=col[g.dst], minlength=n)
                                           / out_count)
     return list(cols), np.column_stack(list(cols.values()))

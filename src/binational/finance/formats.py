@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+import structlog
 import yaml
 from followthemoney import model
 from followthemoney.namespace import Namespace
@@ -38,6 +39,8 @@ from binational.core.errors import InvalidInput
 from binational.core.ingest import Format, Item, Parsed, RowError, register_format
 from binational.finance.graph import DAY
 from binational.finance.tables import finance_account, finance_transaction
+
+log = structlog.get_logger(__name__)
 
 # AMLSim counts time in steps of one day; its sample outputs date step 0 to 2017-01-01.
 AMLSIM_EPOCH = int(datetime(2017, 1, 1, tzinfo=UTC).timestamp())
@@ -103,7 +106,8 @@ def check_transactions(frame: pl.DataFrame, file: str, known_accounts: pl.Series
     )
     rate = pl.col("currency").replace_strict(dict(rates), default=None,
                                              return_dtype=pl.Float64)
-    prev_max = pl.col("ts").cum_max().shift(1)
+    # cum_max leaves nulls where a time is unreadable: carry the maximum over them.
+    prev_max = pl.col("ts").cum_max().forward_fill().shift(1)
     first_line = pl.col("line").first().over("txn_id")
     problems: list[pl.Expr] = [
         pl.when(pl.col("txn_id").is_null() | (pl.col("txn_id") == ""))
@@ -162,7 +166,9 @@ def read_amlsim(folder: Path, rates: Mapping[str, float] = USD_RATES) -> Loaded:
     (sourceNodeId, targetNodeId, value, time in day steps). Amounts are US dollars."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: an AMLSim sample is a folder with nodes.csv and "
-                           "transactions.csv")
+                           "transactions.csv (or AMLSim's accounts.csv, tx.csv, cash_tx.csv)")
+    if not (folder / "nodes.csv").exists() and (folder / "accounts.csv").exists():
+        return read_amlsim_outputs(folder, rates)
     nodes = _read_text_csv(folder / "nodes.csv", ("nodeid", "isFraud"))
     txns = _read_text_csv(folder / "transactions.csv",
                           ("sourceNodeId", "targetNodeId", "value", "time"))
@@ -201,6 +207,88 @@ def read_amlsim(folder: Path, rates: Mapping[str, float] = USD_RATES) -> Loaded:
         pl.lit(None, pl.Utf8).alias("location"), "line")
     good, terrors = check_transactions(norm, "transactions.csv", accounts["account"], rates)
     return Loaded(accounts, good, errors + terrors)
+
+
+SOURCE_TYPES = {"WIRE": "wire", "CHECK": "check", "CREDIT": "transfer", "DEPOSIT": "transfer",
+                "TRANSFER": "transfer", "CASH-IN": "cash-deposit", "CASH-OUT": "cash-withdrawal"}
+
+
+def read_amlsim_outputs(folder: Path, rates: Mapping[str, float] = USD_RATES) -> Loaded:
+    """AMLSim's output layout: ``accounts.csv`` (ACCOUNT_ID, PRIMARY_CUSTOMER_ID, isFraud),
+    ``tx.csv`` (account to counterparty) and ``cash_tx.csv`` (CASH-IN/CASH-OUT at a branch).
+    Cash goes from or to a per-branch cash account (``cash-branch-<id>``), and the branch is
+    the place the funnel rule compares."""
+    acc = _read_text_csv(folder / "accounts.csv", ("ACCOUNT_ID", "isFraud"))
+    acc = acc.with_columns(pl.col("ACCOUNT_ID").str.strip_chars().alias("account"),
+                           pl.col("isFraud").str.strip_chars().str.to_lowercase())
+    label = pl.col("isFraud").replace_strict({"1": True, "0": False, "true": True,
+                                              "false": False}, default=None,
+                                             return_dtype=pl.Boolean)
+    first = pl.col("line").first().over("account")
+    acc = acc.with_columns(label.alias("is_fraud"), pl.concat_list([
+        pl.when(~pl.col("account").str.contains(PLAIN_ID.pattern))
+        .then(pl.format("ACCOUNT_ID {} is not a valid account id", pl.col("account"))),
+        pl.when(pl.col("account").is_duplicated() & (pl.col("line") != first))
+        .then(pl.format("duplicate account {} (first at line {})", pl.col("account"), first)),
+        pl.when(label.is_null()).then(pl.format("isFraud {} is not true or false",
+                                                pl.col("isFraud").fill_null("(empty)"))),
+    ]).list.drop_nulls().list.join("; ").alias("_problem"))
+    errors = [("accounts.csv", int(a), str(b)) for a, b in acc.filter(
+        pl.col("_problem") != "").select("line", "_problem").iter_rows()]
+    holder = (pl.col("PRIMARY_CUSTOMER_ID") if "PRIMARY_CUSTOMER_ID" in acc.columns
+              else pl.lit(None, pl.Utf8))
+    accounts = acc.filter(pl.col("_problem") == "").select(
+        "account", holder.alias("holder"), "is_fraud", "line")
+    step = pl.col("_step").str.strip_chars().cast(pl.Int64, strict=False)
+
+    def norm(frame: pl.DataFrame, source: pl.Expr, target: pl.Expr, location: pl.Expr
+             ) -> pl.DataFrame:
+        kind = pl.col("TXN_SOURCE_TYPE_CODE").str.strip_chars().str.to_uppercase()
+        return frame.select(
+            pl.col("TXN_ID").alias("txn_id"), source.alias("source"), target.alias("target"),
+            pl.col("TXN_AMOUNT_ORIG").alias("amount"), pl.lit("USD").alias("currency"),
+            pl.when(step >= 0).then(step * DAY + AMLSIM_EPOCH).alias("ts"),
+            pl.col("_step").alias("ts_raw"),
+            kind.replace_strict(SOURCE_TYPES, default=kind.str.to_lowercase(),
+                                return_dtype=pl.Utf8).alias("channel"),
+            location.alias("location"), "line")
+
+    cols = ("TXN_ID", "ACCOUNT_ID", "TXN_SOURCE_TYPE_CODE", "TXN_AMOUNT_ORIG")
+    tx = _read_text_csv(folder / "tx.csv", (*cols, "COUNTER_PARTY_ACCOUNT_NUM", "start"))
+    tx = norm(tx.rename({"start": "_step"}), pl.col("ACCOUNT_ID").str.strip_chars(),
+              pl.col("COUNTER_PARTY_ACCOUNT_NUM").str.strip_chars(), pl.lit(None, pl.Utf8))
+    frames = [("tx.csv", tx)]
+    if (folder / "cash_tx.csv").exists():
+        cash = _read_text_csv(folder / "cash_tx.csv", (*cols, "BRANCH_ID", "RUN_DATE"))
+        inbound = pl.col("TXN_SOURCE_TYPE_CODE").str.strip_chars().str.to_uppercase() \
+            == "CASH-IN"
+        branch = pl.format("cash-branch-{}", pl.col("BRANCH_ID").str.strip_chars())
+        own = pl.col("ACCOUNT_ID").str.strip_chars()
+        cash = norm(cash.rename({"RUN_DATE": "_step"}),
+                    pl.when(inbound).then(branch).otherwise(own),
+                    pl.when(inbound).then(own).otherwise(branch),
+                    pl.col("BRANCH_ID").str.strip_chars())
+        frames.append(("cash_tx.csv", cash))
+    branches = pl.concat([f.filter(pl.col("channel").str.starts_with("cash"))
+                          .select(pl.col("source"), pl.col("target")) for _, f in frames]
+                         ).unpivot()["value"].unique()
+    branches = branches.filter(branches.str.starts_with("cash-branch-"))
+    known = pl.concat([accounts["account"], branches])
+    goods = []
+    seen: set[str] = set()
+    for file, frame in frames:
+        good, errs = check_transactions(frame, file, known, rates, ordered=False)
+        errors += errs
+        again = good.filter(pl.col("txn_id").is_in(sorted(seen)))
+        errors += [(file, int(line), f"duplicate transaction id {tid} (also in an earlier "
+                    "file)") for tid, line in again.select("txn_id", "line").iter_rows()]
+        good = good.filter(~pl.col("txn_id").is_in(sorted(seen)))
+        seen.update(good["txn_id"].to_list())
+        goods.append(good)
+    transactions = pl.concat(goods).sort("ts", maintain_order=True)
+    extra = pl.DataFrame({"account": branches.sort(), "holder": None, "is_fraud": None,
+                          "line": 0}, schema=accounts.schema)
+    return Loaded(pl.concat([accounts, extra]), transactions, errors)
 
 
 # -- transaction CSV / Parquet with a column mapping --------------------------------------
@@ -383,7 +471,9 @@ FINANCE_FORMATS = ("amlsim", "transactions")
 
 def after_ingest(db: Database, dataset: str, fmt: str) -> None:
     """Entry point ``binational.ingested``: write the transactions and accounts of the file
-    that was just ingested into ``dataset`` (replacing what the dataset held before)."""
+    that was just ingested into ``dataset``. An AMLSim folder is a whole simulation and
+    replaces what the dataset held; a transactions file adds to it (a monthly feed), a
+    transaction id already stored being kept as it was (logged)."""
     if fmt not in FINANCE_FORMATS:
         return
     run = t.ingest_run
@@ -400,10 +490,11 @@ def after_ingest(db: Database, dataset: str, fmt: str) -> None:
         if not path.exists():
             raise InvalidInput(f"{path}: the ingested file is gone; ingest it again")
         loaded = read_amlsim(path) if fmt == "amlsim" else read_transactions(path, {})
-    store_loaded(db, dataset, loaded)
+    store_loaded(db, dataset, loaded, replace=fmt == "amlsim")
 
 
-def store_loaded(db: Database, dataset: str, loaded: Loaded) -> None:
+def store_loaded(db: Database, dataset: str, loaded: Loaded, replace: bool = True) -> int:
+    """Write accounts and transactions; returns how many transactions were new."""
     ns = Namespace(dataset)
     accounts = [
         (dataset, acct, f"{account_entity_id(acct)}.{ns.signature(account_entity_id(acct))}",
@@ -412,11 +503,18 @@ def store_loaded(db: Database, dataset: str, loaded: Loaded) -> None:
             "account", "holder", "is_fraud", "line").iter_rows()]
     tx = loaded.transactions
     rows = [(dataset, *r) for r in tx.select(TXN_COLUMNS).iter_rows()]
+    new = 0
     with db.write() as conn:
-        conn.execute(sa.delete(finance_transaction).where(finance_transaction.c.dataset == dataset))
-        conn.execute(sa.delete(finance_account).where(finance_account.c.dataset == dataset))
+        if replace:
+            conn.execute(sa.delete(finance_transaction)
+                         .where(finance_transaction.c.dataset == dataset))
+            conn.execute(sa.delete(finance_account).where(finance_account.c.dataset == dataset))
         db.bulk_insert_ignore(conn, finance_account, ("dataset", "account", "entity_id",
                                                       "holder", "is_fraud", "line"), accounts)
         for start in range(0, len(rows), 50_000):
-            db.bulk_insert_ignore(conn, finance_transaction, ("dataset", *TXN_COLUMNS),
-                                  rows[start:start + 50_000])
+            new += db.bulk_insert_ignore(conn, finance_transaction, ("dataset", *TXN_COLUMNS),
+                                         rows[start:start + 50_000])
+    if new < len(rows):
+        log.warning("transaction ids already stored were kept as they were", dataset=dataset,
+                    kept=len(rows) - new)
+    return new

@@ -22,11 +22,24 @@ import numpy.typing as npt
 
 from binational.core.errors import InvalidInput
 from binational.finance.cycles import CycleResult, temporal_cycles
-from binational.finance.features import PASS_THROUGH_WINDOW, Ordered, pass_through
+from binational.finance.features import (
+    PASS_THROUGH_WINDOW,
+    Ordered,
+    pass_through,
+    unique_counts,
+    unique_ints,
+)
 from binational.finance.graph import DAY, FloatArray, Graph, IntArray
 
 BoolArray = npt.NDArray[np.bool_]
+CHUNK = 200_000  # first hops per step of the scatter-gather join
 
+
+DEFAULT_WEIGHTS = {
+    "ctr": 0.3, "structuring": 0.6, "mx-usd-cash": 0.5, "mx-relevant-operation": 0.3,
+    "funnel": 0.6, "pass-through": 0.5, "cycle": 0.7, "fan-in": 0.5, "fan-out": 0.5,
+    "scatter-gather": 0.6, "gather-scatter": 0.6, "rapid-movement": 0.4, "designated": 0.9,
+}
 
 @dataclass(frozen=True)
 class RuleConfig:
@@ -51,14 +64,9 @@ class RuleConfig:
     cycle_window_days: float = 10.0
     cycle_max_len: int = 6
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Rule -> weight in the noisy-OR rule score; 0 switches a rule off."""
     flag_at: float = 0.5
 
-
-DEFAULT_WEIGHTS = {
-    "ctr": 0.3, "structuring": 0.6, "mx-usd-cash": 0.5, "mx-relevant-operation": 0.3,
-    "funnel": 0.6, "pass-through": 0.5, "cycle": 0.7, "fan-in": 0.5, "fan-out": 0.5,
-    "scatter-gather": 0.6, "gather-scatter": 0.6, "rapid-movement": 0.4, "designated": 0.9,
-}
 
 JURISDICTIONS = {
     "US": RuleConfig(jurisdiction="US"),
@@ -114,9 +122,9 @@ def _by_day_and(key: IntArray, ts: IntArray, amount: FloatArray, mask: BoolArray
         return empty, empty, np.zeros(0)
     width = int(period.max()) + 1
     combo = k * width + period
-    uniq, inverse = np.unique(combo, return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=amount[mask])
-    return uniq // width, uniq % width, sums
+    uniq, _, inverse = unique_counts(combo)
+    sums: FloatArray = np.bincount(inverse, weights=amount[mask]).astype(np.float64)
+    return (uniq // width).astype(np.int64), (uniq % width).astype(np.int64), sums
 
 
 def _holder_or_account(g: Graph, account: IntArray) -> IntArray:
@@ -159,7 +167,7 @@ def evaluate(g: Graph, cfg: RuleConfig, cycles: CycleResult | None = None) -> Ru
     cash_any = cash_in | cash_out
     # -- US: currency transaction reports and structuring below them --------------------------
     who = _holder_or_account(g, cash_acct)
-    owners, days, sums = _by_day_and(who, g.ts, g.amount, cash_any)
+    owners, _, sums = _by_day_and(who, g.ts, g.amount, cash_any)
     over = sums > cfg.ctr_threshold_usd
     mask = np.zeros(n, dtype=bool)
     ctr_amount = np.zeros(n)
@@ -258,12 +266,14 @@ def evaluate(g: Graph, cfg: RuleConfig, cycles: CycleResult | None = None) -> Ru
         f"dinero repartido entre {int(mids[i])} intermediarios y reunido de nuevo en "
         f"{cfg.scatter_days} días"))
     # funnel: deposits in many places (or from many senders), out elsewhere
-    funnel, places = _funnel(g, cfg)
+    funnel, places, located = _funnel(g, cfg)
     fire("funnel", funnel, lambda i: (
-        f"deposits in {int(places[i])} different places or from as many senders, "
-        "withdrawn or sent on elsewhere",
-        f"depósitos en {int(places[i])} lugares distintos o de otros tantos remitentes, "
-        "retirados o enviados en otro lugar"))
+        f"cash deposited at {int(places[i])} different places, withdrawn at another"
+        if located[i] else
+        f"money from {int(places[i])} different senders, most of it sent on to a few",
+        f"efectivo depositado en {int(places[i])} lugares distintos, retirado en otro"
+        if located[i] else
+        f"dinero de {int(places[i])} remitentes distintos, casi todo reenviado a pocos"))
     if cycles is None and cfg.weights.get("cycle", 0) > 0:
         cycles = temporal_cycles(g, window=int(cfg.cycle_window_days * DAY),
                                  max_len=cfg.cycle_max_len)
@@ -290,8 +300,8 @@ def add_designated(result: RuleResult, cfg: RuleConfig, designated: dict[int, st
     for i, why in designated.items():
         mask[i] = True
         result.reasons[i].append(Reason(
-            "designated", f"transacts with {why}, on a designation list",
-            f"opera con {why}, en una lista de designados"))
+            "designated", f"designation list: {why}",
+            f"lista de designados: {why}"))
     result.hits["designated"] = mask
     result.score = 1.0 - (1.0 - result.score) * (1.0 - w * mask)
 
@@ -338,36 +348,42 @@ def scatter_gather(g: Graph, window: int, minimum: int) -> tuple[IntArray, IntAr
     second = np.flatnonzero(small[g.src])  # m -> b
     order2 = second[np.argsort(g.src[second], kind="stable")]
     mids2 = g.src[order2]
-    lo = np.searchsorted(mids2, g.dst[first], side="left")
-    hi = np.searchsorted(mids2, g.dst[first], side="right")
-    lengths = hi - lo
-    if lengths.sum() == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    rep = np.repeat(first, lengths)
-    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    idx2 = order2[np.arange(lengths.sum()) + starts]
-    ok = ((g.ts[idx2] >= g.ts[rep]) & (g.ts[idx2] - g.ts[rep] <= window)
-          & (g.src[rep] != g.dst[idx2]))
-    a, m, b = g.src[rep[ok]], g.dst[rep[ok]], g.dst[idx2[ok]]
-    if len(a) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
     n = g.n_accounts
-    triples = np.unique((a * n + b) * n + m)
-    pairs, counts = np.unique(triples // n, return_counts=True)
+    found: list[IntArray] = []
+    # In chunks of first hops, so that the two-hop join never holds more than a few
+    # million candidate paths at once (memory stays flat on graphs of millions of edges).
+    for start in range(0, len(first), CHUNK):
+        part = first[start:start + CHUNK]
+        lo = np.searchsorted(mids2, g.dst[part], side="left")
+        hi = np.searchsorted(mids2, g.dst[part], side="right")
+        lengths = hi - lo
+        total = int(lengths.sum())
+        if total == 0:
+            continue
+        rep = np.repeat(part, lengths)
+        offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        idx2 = order2[np.arange(total) + offsets]
+        ok = ((g.ts[idx2] >= g.ts[rep]) & (g.ts[idx2] - g.ts[rep] <= window)
+              & (g.src[rep] != g.dst[idx2]))
+        a, m, b = g.src[rep[ok]], g.dst[rep[ok]], g.dst[idx2[ok]]
+        found.append(unique_ints((a * n + b) * n + m))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    triples = unique_ints(np.concatenate(found))
+    pairs, counts, _ = unique_counts(triples // n)
     keep = counts >= minimum
     return pairs[keep] // n, pairs[keep] % n, counts[keep].astype(np.int64)
 
 
-def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray]:
+def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray, BoolArray]:
     n = g.n_accounts
     deposits = g.cash == 1
     places = np.zeros(n)
     has_loc = deposits & (g.location >= 0)
     if has_loc.any():
         width = int(g.location.max()) + 1
-        pairs = np.unique(g.dst[has_loc] * width + g.location[has_loc])
+        pairs = unique_ints(g.dst[has_loc] * width + g.location[has_loc])
         places = np.bincount(pairs // width, minlength=n).astype(np.float64)
         withdraw = (g.cash == 2) & (g.location >= 0)
         dep_pairs = set(pairs.tolist())
@@ -383,15 +399,16 @@ def _funnel(g: Graph, cfg: RuleConfig) -> tuple[BoolArray, FloatArray]:
     senders = np.zeros(n)
     if g.n_edges:
         width = n
-        senders = np.bincount(np.unique(g.dst * width + g.src) // width,
+        senders = np.bincount(unique_ints(g.dst * width + g.src) // width,
                               minlength=n).astype(np.float64)
     receivers = np.zeros(n)
     if g.n_edges:
-        receivers = np.bincount(np.unique(g.src * n + g.dst) // n,
+        receivers = np.bincount(unique_ints(g.src * n + g.dst) // n,
                                 minlength=n).astype(np.float64)
     inflow = np.bincount(g.dst, weights=g.amount, minlength=n)
     outflow = np.bincount(g.src, weights=g.amount, minlength=n)
     by_senders = ((senders >= cfg.funnel_min_senders) & (receivers >= 1)
                   & (receivers * 3 <= senders)
                   & (outflow >= cfg.funnel_outflow_share * np.maximum(inflow, 1e-9)))
-    return located | by_senders, np.maximum(places, senders * by_senders)
+    return (located | by_senders, np.where(located, places, senders * by_senders),
+            located)

@@ -20,7 +20,6 @@ import polars as pl
 import sqlalchemy as sa
 from followthemoney import StatementEntity
 
-from binational.core import tables as t
 from binational.core.access import Caller
 from binational.core.audit import AuditEvent, ObjectRef
 from binational.core.errors import BinationalError, Forbidden, InvalidInput, NotFound
@@ -31,7 +30,7 @@ from binational.core.store import utcnow
 from binational.core.vocab import Action, Purpose, Role
 from binational.finance.graph import Graph, from_frame
 from binational.finance.model import TrainedModel, combine, score_graph, train
-from binational.finance.rules import RuleConfig, config_for
+from binational.finance.rules import RuleConfig, add_designated, config_for
 from binational.finance.tables import (
     finance_account,
     finance_alert,
@@ -43,6 +42,7 @@ from binational.finance.tables import (
 )
 
 CASE_STATUSES = ("open", "escalated", "closed")
+MAX_SCREENED = 500  # distinct holder names screened per alert run
 CLOSE_REASONS = ("reported", "no-suspicion", "duplicate", "insufficient-information",
                  "referred")
 
@@ -77,6 +77,7 @@ class DatasetGraph:
     graph: Graph
     entity_ids: list[str]
     labels: np.ndarray[Any, np.dtype[np.int8]]  # 1 suspicious, 0 ordinary, -1 unknown
+    holders: list[str | None]  # the holder's name of each account, when known
 
 
 def alert_id(account: str, dataset: str = "") -> str:
@@ -127,7 +128,8 @@ class Finance:
         label = {r[0]: (-1 if r[3] is None else int(bool(r[3]))) for r in acc}
         labels = np.array([label.get(str(x), -1) for x in g.accounts], dtype=np.int8)
         ids = {r[0]: r[1] for r in acc}
-        return DatasetGraph(dataset, g, [ids.get(str(x), "") for x in g.accounts], labels)
+        return DatasetGraph(dataset, g, [ids.get(str(x), "") for x in g.accounts], labels,
+                            [holders.get(str(x)) for x in g.accounts])
 
     # -- training -----------------------------------------------------------------------------
 
@@ -201,6 +203,7 @@ class Finance:
         cfg = self._config(caller, jurisdiction)
         dg = self.load(dataset)
         scored = score_graph(dg.graph, cfg)
+        add_designated(scored.rules, cfg, self._designated(caller, dg))
         trained = self.latest_model(caller.principal.agency, model_id) if use_model else None
         rule_score = scored.rules.score
         if trained is not None:
@@ -234,6 +237,37 @@ class Finance:
             caller, plan, Action.READ, "finance.alerts", flagged_entities, dataset=dataset,
             accounts=len(out), flagged=sum(a.flagged for a in out),
             model=None if trained is None else trained.metrics.get("id"))
+        return out
+
+    def _designated(self, caller: Caller, dg: DatasetGraph) -> dict[int, str]:
+        """Accounts whose holder, or a counterparty's holder, matches a designation list the
+        caller may search (through screening's Screener, when that capability is installed):
+        account index -> who. Screened once per distinct holder name, at most MAX_SCREENED."""
+        names = sorted({h for h in dg.holders if h})
+        if not names:
+            return {}
+        try:
+            from binational.screening import Query, Screener
+        except ImportError:  # screening is another capability; finance works without it
+            return {}
+        names = names[:MAX_SCREENED]
+        queries = [Query(name=n) for n in names]
+        hits = {name: found[0].caption for name, found in zip(
+            names, Screener(self.platform).screen_many(caller, queries, limit=1), strict=True)
+            if found and found[0].match}
+        if not hits:
+            return {}
+        g = dg.graph
+        listed = np.array([bool(h and h in hits) for h in dg.holders], dtype=bool)
+        out: dict[int, str] = {}
+        for i in np.flatnonzero(listed).tolist():
+            holder = dg.holders[i] or ""
+            out[i] = f"its holder {holder} (listed as {hits[holder]})"
+        for a, b in ((g.src, g.dst), (g.dst, g.src)):
+            for i, j in zip(a[listed[b]].tolist(), b[listed[b]].tolist(), strict=True):
+                holder = dg.holders[j] or ""
+                out.setdefault(i, f"account {g.accounts[j]} of {holder} (listed as "
+                                  f"{hits[holder]})")
         return out
 
     def _foreign_entities(self, caller: Caller, plan: Plan, dataset: str,
@@ -459,7 +493,10 @@ class Finance:
 
     def _visible_shares(self, caller: Caller, plan: Plan) -> dict[str, str]:
         """Case id -> grant, for cases shared with the caller's agency whose dataset the
-        caller may still read for this purpose (a revoked grant closes the case to it)."""
+        caller may still read for the purpose illicit-finance, the purpose of every share (a
+        revoked grant closes the case to it; a query for another purpose sees nothing)."""
+        if caller.context.purpose != Purpose.ILLICIT_FINANCE:
+            return {}
         sh = finance_case_share
         with self.platform.db.read() as conn:
             rows = conn.execute(sa.select(sh.c.case_id, sh.c.dataset, sh.c.grant_id).where(
@@ -486,8 +523,9 @@ class Finance:
         holds); the read is audited, with receipts to the owner for shared records."""
         plan = self._plan(caller, "finance.case.package", case=case_id)
         with self.platform.db.read() as conn:
-            row = conn.execute(sa.select(finance_case).where(finance_case.c.id == case_id)
-                               ).mappings().first()
+            found = conn.execute(sa.select(finance_case).where(finance_case.c.id == case_id)
+                                 ).mappings().first()
+        row = None if found is None else dict(found)
         own = row is not None and row["agency"] == caller.principal.agency
         shared = row is not None and not own and case_id in self._visible_shares(caller, plan)
         if row is None or not (own or shared) or not plan.scope.contains(row["dataset"]):
@@ -495,7 +533,6 @@ class Finance:
             self.platform.access.record_failure(caller, "finance.case.package", exc,
                                                 case=case_id)
             raise exc
-        row = dict(row)
         dataset = row["dataset"]
         accounts = list(row["accounts"])
         a, tx = finance_account, finance_transaction
