@@ -21,7 +21,15 @@ from binational.core.errors import BinationalError, InvalidInput
 from binational.core.identity import Principal
 from binational.core.policy import ROLE_ACTIONS
 from binational.identification.service import STATUS_LABELS, Identification
-from binational.web import NavItem, WebError, WebPlugin, WorkingDep, page_router, read_form
+from binational.web import (
+    NavItem,
+    Page,
+    WebError,
+    WebPlugin,
+    WorkingDep,
+    page_router,
+    read_form,
+)
 from binational.web.site import field_text, size_text
 
 router = page_router()
@@ -67,7 +75,7 @@ def _cases() -> list[str]:
     return list(dvi_cases())
 
 
-def _render_dvi(page: Any, result: dict[str, Any] | None = None, chosen: str = "",
+def _render_dvi(page: Page, result: dict[str, Any] | None = None, chosen: str = "",
                 error: str | None = None, detail: str | None = None,
                 status: int = 200) -> HTMLResponse:
     rendered: HTMLResponse = page.render(
@@ -91,7 +99,7 @@ def dvi_page(page: WorkingDep, case: str = "") -> HTMLResponse:
 
 
 def _load_upload(name: str, data: bytes) -> Any:
-    """A DvIcase from an uploaded .json or .fam file (the parsers read paths: a temp file)."""
+    """A DVI case from an uploaded .json or .fam file (the parsers read paths: a temp file)."""
     from binational.identification.api import MAX_FAMILIES, MAX_MARKERS, MAX_VICTIMS
     from binational.identification.dna.case import load_case
 
@@ -136,7 +144,7 @@ async def dvi_upload(request: Request, page: WorkingDep) -> HTMLResponse:
 # -- Prüm-style queries and release ---------------------------------------------------------
 
 
-def _hits_page(page: Any, answer: dict[str, Any] | None = None,
+def _hits_page(page: Page, answer: dict[str, Any] | None = None,
                status: int = 200) -> HTMLResponse:
     svc = Identification(page.platform)
     caller = page.caller
