@@ -80,32 +80,33 @@ def test_every_key_the_templates_use_is_a_message() -> None:
     assert not sorted(used - set(MESSAGES))
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
 def test_remains_and_ranked_candidates_with_reasons(
-        scene: tuple[Scene, dict[str, str]], lang: str) -> None:
+        scene: tuple[Scene, dict[str, str]]) -> None:
     s, totp = scene
-    client = client_for(s.platform, totp, "ana.jal", lang)
-    home = client.get("/app/")
-    assert "/app/identification/" in home.text  # the navigation entry
-    r = client.get("/app/identification/")
-    assert r.status_code == 200, r.text
-    assert r.headers["content-security-policy"]
-    for rem in s.mx.remains:
-        assert rem["id"] in r.text
-    assert MESSAGES["ident.remains.title"][lang == "es"] in r.text
-    rid, mid = next(iter(s.mx.truth.items()))
-    r = client.get(f"/app/identification/remains/{rid}")
-    assert r.status_code == 200, r.text
-    table = r.text.split('id="candidates"')[1]
-    first_row = table.split("<tbody>")[1].split("</tr>")[0]
-    assert mid in first_row  # the planted missing person ranks first
-    # Its reasons, in the page's language, as the service gives them.
-    _, cands = s.service.candidates(s.caller("FGE-JAL"), rid, 10)
-    reason = cands[0]["reasons"][0][lang]
-    assert reason in unescape(first_row)
-    missing = client.get("/app/identification/remains/NOPE")
-    assert missing.status_code == 404
-    assert "<html" in missing.text and "Traceback" not in missing.text
+    client = client_for(s.platform, totp, "ana.jal")
+    for lang in ("en", "es"):
+        client.cookies.set("binational_lang", lang)
+        home = client.get("/app/")
+        assert "/app/identification/" in home.text  # the navigation entry
+        r = client.get("/app/identification/")
+        assert r.status_code == 200, r.text
+        assert r.headers["content-security-policy"]
+        for rem in s.mx.remains:
+            assert rem["id"] in r.text
+        assert MESSAGES["ident.remains.title"][lang == "es"] in r.text
+        rid, mid = next(iter(s.mx.truth.items()))
+        r = client.get(f"/app/identification/remains/{rid}")
+        assert r.status_code == 200, r.text
+        table = r.text.split('id="candidates"')[1]
+        first_row = table.split("<tbody>")[1].split("</tr>")[0]
+        assert mid in first_row  # the planted missing person ranks first
+        # Its reasons, in the page's language, as the service gives them.
+        _, cands = s.service.candidates(s.caller("FGE-JAL"), rid, 10)
+        reason = cands[0]["reasons"][0][lang]
+        assert reason in unescape(first_row)
+        missing = client.get("/app/identification/remains/NOPE")
+        assert missing.status_code == 404
+        assert "<html" in missing.text and "Traceback" not in missing.text
 
 
 def test_without_a_grant_another_agencys_remains_are_invisible(
@@ -136,68 +137,70 @@ def cli_numbers(name: str) -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_dvi_bundled_case_matches_the_cli(scene: tuple[Scene, dict[str, str]], lang: str) -> None:
+def test_dvi_bundled_case_matches_the_cli(
+        scene: tuple[Scene, dict[str, str]]) -> None:
     s, totp = scene
-    client = client_for(s.platform, totp, "ana.jal", lang)
-    r = client.get("/app/identification/dvi")
-    assert r.status_code == 200 and "example2" in r.text
-    r = client.get("/app/identification/dvi?case=example2")
-    assert r.status_code == 200, r.text
-    want = cli_numbers("example2.json")
-    best = r.text.split('id="dvi-best"')[1].split("</table>")[0]
-    assert isinstance(want["best_assignment"], dict)
-    for v, m in want["best_assignment"].items():
-        assert re.search(rf"<th scope=\"row\">{v}</th><td>{m}</td>", best)
-    assert isinstance(want["loglik"], float) and isinstance(want["lr_vs_null"], int | float)
-    figures = r.text.split('id="dvi-figures"')[1].split("</dl>")[0]
-    assert f"{want['loglik']:.4f}" in figures
-    assert f">{float(want['lr_vs_null']):.6g}<" in figures
-    assert 'id="dvi-assignments"' in r.text and 'id="dvi-pairwise"' in r.text
-    assert MESSAGES["ident.dvi.best"][lang == "es"] in r.text
-    actions = [e["action"] for e in s.platform.audit.records(actor="ana.jal", limit=50)]
-    assert "identification.dvi.solve" in actions
-    assert client.get("/app/identification/dvi?case=nope").status_code == 404
+    client = client_for(s.platform, totp, "ana.jal")
+    for lang in ("en", "es"):
+        client.cookies.set("binational_lang", lang)
+        r = client.get("/app/identification/dvi")
+        assert r.status_code == 200 and "example2" in r.text
+        r = client.get("/app/identification/dvi?case=example2")
+        assert r.status_code == 200, r.text
+        want = cli_numbers("example2.json")
+        best = r.text.split('id="dvi-best"')[1].split("</table>")[0]
+        assert isinstance(want["best_assignment"], dict)
+        for v, m in want["best_assignment"].items():
+            assert re.search(rf"<th scope=\"row\">{v}</th><td>{m}</td>", best)
+        assert isinstance(want["loglik"], float) and isinstance(want["lr_vs_null"], int | float)
+        figures = r.text.split('id="dvi-figures"')[1].split("</dl>")[0]
+        assert f"{want['loglik']:.4f}" in figures
+        assert f">{float(want['lr_vs_null']):.6g}<" in figures
+        assert 'id="dvi-assignments"' in r.text and 'id="dvi-pairwise"' in r.text
+        assert MESSAGES["ident.dvi.best"][lang == "es"] in r.text
+        actions = [e["action"] for e in s.platform.audit.records(actor="ana.jal", limit=50)]
+        assert "identification.dvi.solve" in actions
+        assert client.get("/app/identification/dvi?case=nope").status_code == 404
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
 def test_dvi_upload_solves_or_says_what_is_wrong(
-        scene: tuple[Scene, dict[str, str]], lang: str) -> None:
+        scene: tuple[Scene, dict[str, str]]) -> None:
     s, totp = scene
-    client = client_for(s.platform, totp, "ana.jal", lang)
-    csrf = csrf_of(client)
-    data = (DVI / "example1.json").read_bytes()
-    r = client.post("/app/identification/dvi", data={"csrf": csrf},
-                    files={"file": ("example1.json", data, "application/json")})
-    assert r.status_code == 200, r.text
-    want = cli_numbers("example1.json")
-    figures = r.text.split('id="dvi-figures"')[1].split("</dl>")[0]
-    assert isinstance(want["lr_vs_null"], int | float)
-    assert f">{float(want['lr_vs_null']):.6g}<" in figures
-    fam = (DVI / "dvi-example.fam").read_bytes()
-    r = client.post("/app/identification/dvi", data={"csrf": csrf},
-                    files={"file": ("dvi-example.fam", fam, "application/octet-stream")})
-    assert r.status_code == 200 and "Missing male 3" in r.text
-    bad = b'"Output from Familias"\n"DO NOT EDIT"\n3.3\n""\nx\n'
-    r = client.post("/app/identification/dvi", data={"csrf": csrf},
-                    files={"file": ("bad.fam", bad, "application/octet-stream")})
-    assert r.status_code == 400
-    error = text(r.text.split('id="dvi-error"')[1].split("</div>")[0])
-    assert MESSAGES["ident.dvi.bad_file"][lang == "es"].format(file="bad.fam") in error
-    assert "line 5" in error
-    r = client.post("/app/identification/dvi", data={"csrf": csrf},
-                    files={"file": ("case.json", b"{not json", "application/json")})
-    assert r.status_code == 400 and 'id="dvi-error"' in r.text
-    big = b" " * (600 * 1024)
-    r = client.post("/app/identification/dvi", data={"csrf": csrf},
-                    files={"file": ("big.json", big, "application/json")})
-    assert r.status_code == 413 and "Traceback" not in r.text
+    client = client_for(s.platform, totp, "ana.jal")
+    for lang in ("en", "es"):
+        client.cookies.set("binational_lang", lang)
+        csrf = csrf_of(client)
+        data = (DVI / "example1.json").read_bytes()
+        r = client.post("/app/identification/dvi", data={"csrf": csrf},
+                        files={"file": ("example1.json", data, "application/json")})
+        assert r.status_code == 200, r.text
+        want = cli_numbers("example1.json")
+        figures = r.text.split('id="dvi-figures"')[1].split("</dl>")[0]
+        assert isinstance(want["lr_vs_null"], int | float)
+        assert f">{float(want['lr_vs_null']):.6g}<" in figures
+        fam = (DVI / "dvi-example.fam").read_bytes()
+        r = client.post("/app/identification/dvi", data={"csrf": csrf},
+                        files={"file": ("dvi-example.fam", fam, "application/octet-stream")})
+        assert r.status_code == 200 and "Missing male 3" in r.text
+        bad = b'"Output from Familias"\n"DO NOT EDIT"\n3.3\n""\nx\n'
+        r = client.post("/app/identification/dvi", data={"csrf": csrf},
+                        files={"file": ("bad.fam", bad, "application/octet-stream")})
+        assert r.status_code == 400
+        error = text(r.text.split('id="dvi-error"')[1].split("</div>")[0])
+        assert MESSAGES["ident.dvi.bad_file"][lang == "es"].format(file="bad.fam") in error
+        assert "line 5" in error
+        r = client.post("/app/identification/dvi", data={"csrf": csrf},
+                        files={"file": ("case.json", b"{not json", "application/json")})
+        assert r.status_code == 400 and 'id="dvi-error"' in r.text
+        big = b" " * (600 * 1024)
+        r = client.post("/app/identification/dvi", data={"csrf": csrf},
+                        files={"file": ("big.json", big, "application/json")})
+        assert r.status_code == 413 and "Traceback" not in r.text
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_hit_no_hit_query_request_and_release(
-        scene: tuple[Scene, dict[str, str]], lang: str) -> None:
+def test_hit_no_hit_query_request_and_release(scene: tuple[Scene, dict[str, str]]) -> None:
     s, totp = scene
+    lang = "es"
     jal = client_for(s.platform, totp, "ana.jal", lang)
     rid = next(iter(s.mx.truth))
     r = jal.get("/app/identification/hits")
@@ -211,6 +214,8 @@ def test_hit_no_hit_query_request_and_release(
     ref = re.findall(r'<code class="ref">([^<]+)</code>', answer)[0]
     # A remains with no relative among PCOME's references: no hit.
     other = next(r["id"] for r in s.mx.remains if r["id"] not in s.mx.truth)
+    lang = "en"
+    jal.cookies.set("binational_lang", lang)
     r = jal.post("/app/identification/queries", data={
         "csrf": csrf_of(jal), "remains_id": other, "target_agency": "PCOME", "kind": "dna"})
     no_hit = MESSAGES["ident.answer.no_hit"][lang == "es"].format(agency="PCOME", remains=other)
