@@ -104,6 +104,7 @@ def test_remains_and_ranked_candidates_with_reasons(
         _, cands = s.service.candidates(s.caller("FGE-JAL"), rid, 10)
         reason = cands[0]["reasons"][0][lang]
         assert reason in unescape(first_row)
+        assert 'id="query-form"' in r.text  # its own remains: a hit/no-hit query from here
         missing = client.get("/app/identification/remains/NOPE")
         assert missing.status_code == 404
         assert "<html" in missing.text and "Traceback" not in missing.text

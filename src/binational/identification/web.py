@@ -62,8 +62,13 @@ def remains_list(page: WorkingDep) -> HTMLResponse:
 def remains_page(remains_id: str, page: WorkingDep) -> HTMLResponse:
     remains, cands = Identification(page.platform).candidates(page.caller, remains_id, TOP)
     owners = page.platform.catalog.all()
+    agency = page.caller.principal.agency
+    own = remains["dataset"] in owners and owners[remains["dataset"]].agency == agency
+    # Only an agency's own remains go out in a cross-border query.
+    agencies = ([a for a in page.platform.identity.agencies() if a.code != agency]
+                if own else [])
     return page.render("identification/candidates.html", remains=remains, candidates=cands,
-                       owners=owners)
+                       owners=owners, agencies=agencies)
 
 
 # -- DVI ------------------------------------------------------------------------------------
