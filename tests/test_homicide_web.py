@@ -62,12 +62,13 @@ def client_for(world: World, username: str, lang: str, purpose: str = PURPOSE) -
     return client
 
 
-def jalisco_2018() -> tuple[int, str]:
-    raw = pl.read_csv(DEMO / "inegi_state_2015_2022.csv", separator="|",
-                      schema_overrides={"cve_ent": pl.Utf8})
-    count = int(raw.filter((pl.col("year") == 2018) & (pl.col("cve_ent") == "14"))
+def total(file: str, column: str, code: str, year: int) -> str:
+    raw = pl.read_csv(DEMO / file, separator="|", schema_overrides={column: pl.Utf8},
+                      null_values=["NA"], infer_schema_length=None)
+    count = int(raw.filter((pl.col("year") == year) & (pl.col(column) == code))
                 ["homicides"].sum())
-    return count, f"{count:,}"
+    assert count > 100
+    return f"{count:,}"
 
 
 def test_every_message_has_english_and_spanish_and_every_used_key_exists() -> None:
@@ -103,20 +104,25 @@ def test_trends_page_shows_states_the_chart_and_municipalities(world: World, lan
     client = client_for(world, "analyst.cbp", lang)
     home = client.get("/app/")
     assert 'href="/app/homicide/"' in home.text  # the navigation entry
-    r = client.get("/app/homicide/", params={"year": 2018, "state": "14"})
+    r = client.get("/app/homicide/", params={"year": 2020, "state": "08"})
     assert r.status_code == 200, r.text
     html = r.text
-    count, shown = jalisco_2018()
-    assert count > 1000
+    shown = total("inegi_state_2015_2022.csv", "cve_ent", "08", 2020)
     states = html[html.index('id="states"'):]
-    row = states[states.index(">Jalisco</a>"):]
+    row = states[states.index(">Chihuahua</a>"):]
     assert row[:row.index("</tr>")].count(shown) == 1
-    # The tile map: 32 states, Jalisco linked and marked as chosen.
+    # The tile map: 32 states, Chihuahua linked and marked as chosen.
     assert html.count("data-state=") == 32
+    assert 'data-state="08" x="130" y="2" width="60" height="60" fill="#' in html
     assert re.search(r'<path d="M[\d.]+,[\d.]+(?: L[\d.]+,[\d.]+){90,}"', html)
-    assert ">2018-12</td>" in html  # the table behind the chart
+    assert ">2022-12</td>" in html  # the table behind the chart
     muni = html[html.index('id="municipalities"'):]
-    assert "Guadalajara" in muni and "14039" in muni
+    juarez = muni[muni.index(">08037</td>"):]
+    shown = total("inegi_municipal_2019_2021_extract.csv.gz", "ent_mun", "08037", 2020)
+    assert shown in juarez[:juarez.index("</tr>")]
+    # A year without municipal figures says which years have them.
+    r = client.get("/app/homicide/", params={"year": 2017, "state": "08"})
+    assert 'id="no-municipalities"' in r.text and "2019, 2020, 2021" in r.text
     title = {"en": "Homicide trends in Mexico", "es": "Tendencias de homicidio en México"}
     assert f"<h1>{title[lang]}</h1>" in html
     assert f'<html lang="{lang}">' in html
@@ -141,7 +147,8 @@ def test_hotspot_map_draws_every_quadrant(world: World, lang: str) -> None:
         assert sorted(paths) == sorted(ids)
     best = min(data["features"], key=lambda f: f["properties"]["forecast_rank"])
     top = r.text[r.text.index('id="top-quadrants"'):]
-    first = top[top.index("<tbody>"):top.index("</tr>")]
+    body = top[top.index("<tbody>"):]
+    first = body[:body.index("</tr>")]
     assert best["id"] in first
     assert f"{best['properties']['forecast_next_month']:.2f}" in first
     label = {"en": "Forecast next month", "es": "Pronóstico del mes siguiente"}[lang]

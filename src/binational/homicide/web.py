@@ -52,6 +52,7 @@ NO_DATA = "#d9d9d9"
 SOURCES = ("inegi", "sesnsp-victims")
 HOTSPOT_FILLS = ("forecast", "gi")
 MAP_W, MAP_H = 640, 720
+DASH = "\u2013"  # an en dash for "no value" and ranges, as typeset
 CHART_W, CHART_H, PAD_L, PAD_B, PAD_T, PAD_R = 720, 280, 64, 36, 12, 12
 
 
@@ -62,7 +63,7 @@ def _queries(principal: Principal) -> bool:
 def fmt(value: float | int | None, digits: int = 0) -> str:
     """A number as written in Mexico and the US alike (comma thousands, point decimals)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return DASH
     return f"{value:,.{digits}f}"
 
 
@@ -86,7 +87,8 @@ def colour(value: float | None, bounds: Sequence[float]) -> tuple[str, bool]:
 def legend(bounds: Sequence[float], digits: int = 1) -> list[dict[str, str]]:
     out, low = [], None
     for i, high in enumerate(bounds):
-        label = f"≤ {fmt(high, digits)}" if low is None else f"{fmt(low, digits)} – {fmt(high, digits)}"
+        label = (f"≤ {fmt(high, digits)}" if low is None
+                 else f"{fmt(low, digits)} {DASH} {fmt(high, digits)}")
         out.append({"fill": SCALE[i], "label": label})
         low = high
     return out
@@ -98,8 +100,8 @@ def line_chart(points: Sequence[tuple[int, int, float]]) -> dict[str, Any]:
         return {"path": "", "xticks": [], "yticks": [], "width": CHART_W, "height": CHART_H}
     ts = [y * 12 + m - 1 for y, m, _ in points]
     top = max(v for _, _, v in points) or 1.0
-    step = 10 ** math.floor(math.log10(top))
-    top = math.ceil(top / step) * step
+    step = 10.0 ** math.floor(math.log10(top))
+    top = float(math.ceil(top / step) * step)
     t0, t1 = min(ts), max(ts)
     span = max(t1 - t0, 1)
     inner_w, inner_h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
@@ -152,15 +154,17 @@ def trends(
                       "x": col * TILE, "y": row * TILE, "fill": fill, "dark": dark,
                       "rate": fmt(rate, 1), "selected": code == state})
     municipalities: list[dict[str, Any]] = []
+    muni_years: list[int] = []
     if state:
         muni = service.trends(caller, level="municipality", source="inegi", year=year,
                               area_prefix=state)
         municipalities = sorted(muni["areas"], key=lambda a: -(a.get("rate") or 0))[:30]
+        muni_years = muni["years"]
     return page.render(
         "homicide/trends.html", data=data, chart=chart, points=monthly(frame),
         tiles=tiles, tile=TILE, legend=legend(bounds), state=state,
         state_name=STATE_NAMES.get(state or "", ""), source=source, sources=SOURCES,
-        municipalities=municipalities, fmt=fmt,
+        municipalities=municipalities, muni_years=muni_years, fmt=fmt,
         areas=sorted(areas, key=lambda a: -(a.get("rate") or 0)))
 
 
@@ -202,11 +206,9 @@ def hotspots(
     paths, width, height = project(features)
     key = "forecast_next_month" if fill == "forecast" else "gi_star_z"
     values = [float(f["properties"].get(key) or 0) for f in features]
-    if fill == "gi":
-        # Gi* z has a meaning of its own: classes at the usual significance thresholds.
-        bounds = [-1.96, 0.0, 1.65, 1.96, max([*values, 2.58])]
-    else:
-        bounds = classes(values)
+    # Gi* z has a meaning of its own: classes at the usual significance thresholds.
+    bounds = ([-1.96, 0.0, 1.65, 1.96, max([*values, 2.58])] if fill == "gi"
+              else classes(values))
     cells = []
     for f, path, value in zip(features, paths, values, strict=True):
         props = f["properties"]
@@ -278,7 +280,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "homicide.col.gi": ("Gi* z-score", "Puntaje z de Gi*"),
     "homicide.col.hot": ("Hot spot", "Punto crítico"),
     "homicide.col.last12": ("Homicides, last 12 months", "Homicidios, últimos 12 meses"),
-    "homicide.map.title": ("Homicide rate by state, {year}", "Tasa de homicidio por estado, {year}"),
+    "homicide.map.title": ("Homicide rate by state, {year}",
+                           "Tasa de homicidio por estado, {year}"),
     "homicide.map.note": (
         "Each state is an equal square placed roughly where it lies (a tile map, not its "
         "real shape); colour is the rate per 100,000 inhabitants.",
@@ -300,8 +303,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "homicide.municipalities.none": (
         "No municipal figures are visible for this state and year.",
         "No hay cifras municipales visibles para este estado y año."),
+    "homicide.municipalities.years": ("This state has municipal figures for: {years}.",
+                                      "Este estado tiene cifras municipales de: {years}."),
     "homicide.all_states": ("All states", "Todos los estados"),
-    "homicide.hotspots.title": ("Hot spots in Mexico City", "Puntos críticos en la Ciudad de México"),
+    "homicide.hotspots.title": ("Hot spots in Mexico City",
+                                "Puntos críticos en la Ciudad de México"),
     "homicide.hotspots.intro": (
         "Police quadrants of Mexico City: homicides of the 12 months to {to}, the Getis-Ord "
         "Gi* hot-spot statistic and the forecast for the next month (mean of the last three "
