@@ -99,8 +99,7 @@ def test_the_plugin_is_found_through_its_entry_point() -> None:
     assert build_router([web.plugin]).routes
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_trends_page_shows_states_the_chart_and_municipalities(world: World, lang: str) -> None:
+def check_trends(world: World, lang: str) -> None:
     client = client_for(world, "analyst.cbp", lang)
     home = client.get("/app/")
     assert 'href="/app/homicide/"' in home.text  # the navigation entry
@@ -131,20 +130,18 @@ def test_trends_page_shows_states_the_chart_and_municipalities(world: World, lan
     assert any(a["action"] == "homicide.series" and a["outcome"] == "ok" for a in audit)
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_hotspot_map_draws_every_quadrant(world: World, lang: str) -> None:
+def check_hotspots(world: World, lang: str, fill: str) -> None:
     client = client_for(world, "analyst.cbp", lang)
     data = Homicide(world.platform).quadrant_map(
         Caller(world.principal("analyst.uif"),
                QueryContext(Purpose.HOMICIDE_INVESTIGATION, "HTF-1")))
     ids = [f["id"] for f in data["features"]]
     assert len(ids) > 700
-    for fill in ("forecast", "gi"):
-        r = client.get("/app/homicide/hotspots", params={"fill": fill})
-        assert r.status_code == 200, r.text
-        paths = re.findall(r'<path class="quadrant" data-quadrant="([^"]+)" d="M[\d.,LMZ-]+"',
-                           r.text)
-        assert sorted(paths) == sorted(ids)
+    r = client.get("/app/homicide/hotspots", params={"fill": fill})
+    assert r.status_code == 200, r.text
+    paths = re.findall(r'<path class="quadrant" data-quadrant="([^"]+)" d="M[\d.,LMZ-]+"',
+                       r.text)
+    assert sorted(paths) == sorted(ids)
     best = min(data["features"], key=lambda f: f["properties"]["forecast_rank"])
     top = r.text[r.text.index('id="top-quadrants"'):]
     body = top[top.index("<tbody>"):]
@@ -153,6 +150,19 @@ def test_hotspot_map_draws_every_quadrant(world: World, lang: str) -> None:
     assert f"{best['properties']['forecast_next_month']:.2f}" in first
     label = {"en": "Forecast next month", "es": "Pronóstico del mes siguiente"}[lang]
     assert label in r.text
+
+
+# One world per test (loading it is the slow part): both languages in each.
+
+
+def test_trends_page_shows_states_the_chart_and_municipalities(world: World) -> None:
+    check_trends(world, "en")
+    check_trends(world, "es")
+
+
+def test_hotspot_map_draws_every_quadrant(world: World) -> None:
+    check_hotspots(world, "en", "forecast")
+    check_hotspots(world, "es", "gi")
 
 
 def test_registry_search_in_spanish_without_accents(world: World) -> None:
@@ -188,7 +198,8 @@ def test_without_a_grant_for_the_purpose_no_foreign_data_is_shown(world: World) 
     assert "Cure Violence" in own.get("/app/homicide/programmes").text
 
 
-def test_pages_need_a_purpose_and_a_case(world: World) -> None:
+def test_pages_need_a_purpose_and_a_case(platform: Platform) -> None:
+    world = web_world(platform)
     client = TestClient(create_app(world.platform))
     sign_in(client, world, "analyst.cbp", purpose=None)
     r = client.get("/app/homicide/hotspots", follow_redirects=False)
