@@ -8,7 +8,6 @@ import string
 from pathlib import Path
 
 import polars as pl
-import pytest
 from fastapi.testclient import TestClient
 
 from binational.core.access import Caller
@@ -29,10 +28,10 @@ PURPOSE = "homicide-investigation"
 TEMPLATES = Path(web.__file__).parent / "templates" / "homicide"
 
 
-@pytest.fixture
-def world(platform: Platform) -> World:
+def homicide_world(platform: Platform, *, municipal: bool = False,
+                   quadrants: bool = False) -> World:
     """UIF (Mexico) holds the homicide statistics, quadrants and registry; the US may read them
-    for homicide investigations only."""
+    for homicide investigations only. Only what a test needs is loaded (loading is slow)."""
     world = web_world(platform)
     for ds, title in (("uif_homicides", "Homicides (test)"), ("uif_quadrants", "Quadrants"),
                       ("uif_registry", "Buenas prácticas (test)")):
@@ -41,11 +40,13 @@ def world(platform: Platform) -> World:
                  QueryContext(Purpose.HOMICIDE_INVESTIGATION, "HTF-1"))
     service = Homicide(platform)
     service.load_series(uif, "uif_homicides", "inegi-state", DEMO / "inegi_state_2015_2022.csv")
-    service.load_series(uif, "uif_homicides", "inegi-municipal",
-                        DEMO / "inegi_municipal_2019_2021_extract.csv.gz")
-    service.load_series(uif, "uif_quadrants", "cdmx-quadrants",
-                        DEMO / "cdmx_quadrants_homicidio_doloso_2015_2016.csv.gz",
-                        DEMO / "cdmx_quadrants.geojson.gz")
+    if municipal:
+        service.load_series(uif, "uif_homicides", "inegi-municipal",
+                            DEMO / "inegi_municipal_2019_2021_extract.csv.gz")
+    if quadrants:
+        service.load_series(uif, "uif_quadrants", "cdmx-quadrants",
+                            DEMO / "cdmx_quadrants_homicidio_doloso_2015_2016.csv.gz",
+                            DEMO / "cdmx_quadrants.geojson.gz")
     for programme in SEED:
         service.publish(uif, "uif_registry", programme)
     platform.policy.create_grant(operator("UIF", Country.MX), GrantRequest(
@@ -155,28 +156,38 @@ def check_hotspots(world: World, lang: str, fill: str) -> None:
 # One world per test (loading it is the slow part): both languages in each.
 
 
-def test_trends_page_shows_states_the_chart_and_municipalities(world: World) -> None:
+def test_trends_page_shows_states_the_chart_and_municipalities(platform: Platform) -> None:
+    world = homicide_world(platform, municipal=True)
     check_trends(world, "en")
     check_trends(world, "es")
 
 
-def test_hotspot_map_draws_every_quadrant(world: World) -> None:
+def test_hotspot_map_draws_every_quadrant(platform: Platform) -> None:
+    world = homicide_world(platform, quadrants=True)
     check_hotspots(world, "en", "forecast")
     check_hotspots(world, "es", "gi")
 
 
-def test_registry_search_in_spanish_without_accents(world: World) -> None:
+def test_registry_search_in_spanish_without_accents(platform: Platform) -> None:
+    world = homicide_world(platform)
     client = client_for(world, "analyst.cbp", "es")
     r = client.get("/app/homicide/programmes", params={"q": "interrupcion violencia"})
     assert r.status_code == 200, r.text
     assert "Cure Violence (interrupción de la violencia)" in r.text
     assert "Cure Violence (violence interruption)" not in r.text
-    link = re.search(r'href="(/app/homicide/programmes/[^"]+)">Cure Violence', r.text)
+    link = re.search(r'href="/app/homicide/programmes/([^"]+)">Cure Violence', r.text)
     assert link
-    page = client.get(link.group(1))
+    # CBP reports a result in its own registry dataset; its analyst sees it on the page.
+    platform.catalog.add("cbp_registry", "CBP", "Best practices (test)")
+    Homicide(platform).add_note(
+        Caller(operator("CBP", Country.US), QueryContext(Purpose.HOMICIDE_INVESTIGATION, "H")),
+        "cbp_registry", link.group(1), kind="result", text="Shootings fell in the pilot.",
+        lang="en", jurisdiction="Tucson, AZ", outcome="improved")
+    page = client.get(f"/app/homicide/programmes/{link.group(1)}")
     assert page.status_code == 200
     assert "<h1 id=\"h-programme\">Cure Violence (interrupción de la violencia)</h1>" in page.text
     assert "Prometedor" in page.text and "Chicago, IL" in page.text
+    assert "<strong>Resultado</strong> (mejoró) · CBP, Tucson, AZ" in page.text
     # The same programme found in English, shown in English.
     en = client_for(world, "analyst.cbp", "en")
     r = en.get("/app/homicide/programmes", params={"q": "shooting"})
@@ -184,7 +195,8 @@ def test_registry_search_in_spanish_without_accents(world: World) -> None:
     assert en.get("/app/homicide/programmes/nonexistent").status_code == 404
 
 
-def test_without_a_grant_for_the_purpose_no_foreign_data_is_shown(world: World) -> None:
+def test_without_a_grant_for_the_purpose_no_foreign_data_is_shown(platform: Platform) -> None:
+    world = homicide_world(platform, quadrants=True)
     client = client_for(world, "analyst.cbp", "en", purpose="sanctions-screening")
     trends = client.get("/app/homicide/", params={"state": "14"})
     assert trends.status_code == 200
