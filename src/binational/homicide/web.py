@@ -68,12 +68,18 @@ def fmt(value: float | int | None, digits: int = 0) -> str:
 
 
 def classes(values: Sequence[float]) -> list[float]:
-    """Upper bounds of 5 equal-count classes (quintiles) of ``values``."""
+    """Upper bounds of up to 5 equal-count classes (quintiles) of ``values``; ties merge
+    classes (many quadrants forecast 0), so there may be fewer."""
     ordered = sorted(values)
     if not ordered:
         return []
-    return [ordered[min(len(ordered) - 1, math.ceil(len(ordered) * k / 5) - 1)]
-            for k in range(1, 6)]
+    return sorted({ordered[min(len(ordered) - 1, math.ceil(len(ordered) * k / 5) - 1)]
+                   for k in range(1, 6)})
+
+
+def shade(index: int, count: int) -> int:
+    """The scale step of class ``index`` of ``count``: spread over the whole scale."""
+    return round(index * (len(SCALE) - 1) / max(count - 1, 1))
 
 
 def colour(value: float | None, bounds: Sequence[float]) -> tuple[str, bool]:
@@ -81,7 +87,8 @@ def colour(value: float | None, bounds: Sequence[float]) -> tuple[str, bool]:
     if value is None or not bounds:
         return NO_DATA, False
     index = next((i for i, b in enumerate(bounds) if value <= b), len(bounds) - 1)
-    return SCALE[index], index >= DARK_FROM
+    step = shade(index, len(bounds))
+    return SCALE[step], step >= DARK_FROM
 
 
 def legend(bounds: Sequence[float], digits: int = 1) -> list[dict[str, str]]:
@@ -89,7 +96,7 @@ def legend(bounds: Sequence[float], digits: int = 1) -> list[dict[str, str]]:
     for i, high in enumerate(bounds):
         label = (f"≤ {fmt(high, digits)}" if low is None
                  else f"{fmt(low, digits)} {DASH} {fmt(high, digits)}")
-        out.append({"fill": SCALE[i], "label": label})
+        out.append({"fill": SCALE[shade(i, len(bounds))], "label": label})
         low = high
     return out
 
@@ -207,8 +214,9 @@ def hotspots(
     key = "forecast_next_month" if fill == "forecast" else "gi_star_z"
     values = [float(f["properties"].get(key) or 0) for f in features]
     # Gi* z has a meaning of its own: classes at the usual significance thresholds.
+    # Most quadrants forecast 0: a class of their own, quantiles for the others.
     bounds = ([-1.96, 0.0, 1.65, 1.96, max([*values, 2.58])] if fill == "gi"
-              else classes(values))
+              else sorted({0.0, *classes([v for v in values if v > 0])}))
     cells = []
     for f, path, value in zip(features, paths, values, strict=True):
         props = f["properties"]
