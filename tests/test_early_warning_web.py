@@ -81,9 +81,15 @@ def test_dashboard_map_series_and_subscription(client: TestClient, world: World)
         assert 'data-place="MX-SON"' in html   # Mexico's states are drawn (no data here)
         assert f'<span aria-hidden="true">▲</span> {label}</span>' in html
         assert "Texas" in html
+    # Sonora has no series here, but its page shows the alerts next door (Arizona)
+    r = client.get("/app/early-warning/place/MX-SON")
+    assert r.status_code == 200
+    near = r.text.split('id="h-near"')[1]
+    assert "Arizona" in near and "Texas" not in near
     r = client.get("/app/early-warning/place/US-AZ")
     assert r.status_code == 200
-    sid = re.search(r'href="/app/early-warning/series/([0-9a-f]{40})"', r.text)
+    sid = re.search(r'href="/app/early-warning/series/([0-9a-f]{40})">[^<]*: Arizona</a>',
+                    r.text.split('id="ew-series"')[1])
     assert sid
     r = client.get(f"/app/early-warning/series/{sid.group(1)}")
     assert r.status_code == 200
@@ -129,7 +135,10 @@ def test_no_grant_no_foreign_series(client: TestClient, world: World) -> None:
                                  r"<title>US-AZ \(US-AZ\)[^<]*</title>", "", r.text)
     assert "/app/early-warning/place/US-AZ" not in r.text
     assert client.get(f"/app/early-warning/series/{sid}").status_code == 404
-    assert client.get("/app/early-warning/place/US-AZ").status_code == 404
+    r = client.get("/app/early-warning/place/US-AZ")
+    assert r.status_code == 200 and "/app/early-warning/series/" not in r.text
+    assert "No series you may see" in r.text
+    assert "Arizona" not in client.get("/app/early-warning/place/MX-SON").text
     # with a public-health grant the same analyst sees it, small counts suppressed
     share(world.platform, "CBP", Country.MX, "cbp_ed_visits", [Purpose.PUBLIC_HEALTH])
     r = client.get("/app/early-warning/")

@@ -20,6 +20,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from binational.core.errors import NotFound
+from binational.early_warning import places
 from binational.early_warning.service import LEVELS, EarlyWarning
 from binational.web import FormDep, NavItem, Page, WebError, WebPlugin, WorkingDep, page_router
 
@@ -99,6 +100,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ew.alerts": ("Open alerts", "Alertas abiertas"),
     "ew.no_alerts": ("No open alerts.", "No hay alertas abiertas."),
     "ew.history": ("Alert history", "Historial de alertas"),
+    "ew.near": ("Alerts in neighbouring jurisdictions", "Alertas en jurisdicciones vecinas"),
+    "ew.no_series": ("No series you may see for this place and purpose.",
+                     "No hay series que pueda ver para este lugar y propósito."),
     "ew.place_title": ("Early warning: {place}", "Alerta temprana: {place}"),
     "ew.series_title": ("{indicator}: {place}", "{indicator}: {place}"),
     "ew.chart": ("Time series", "Serie de tiempo"),
@@ -286,12 +290,16 @@ def place_page(page: WorkingDep,
     ew = _service(page)
     caller = page.caller
     series = ew.series_list(caller, place)
-    history = ew.alerts(caller, place=place, limit=200)
-    if not series and not history:
-        raise NotFound(f"no series for {place}")
+    # A place without series the reader may see renders as empty (never "forbidden"), so
+    # another agency's data is as absent as data that do not exist; the neighbours' alerts
+    # are what a border analyst following this place is told about.
+    nearby = ew.alerts(caller, place=place, neighbours=True, limit=200)
+    history = [a for a in nearby if places.covers(place, a["place"])]
+    near = [a for a in nearby if not places.covers(place, a["place"])]
     names = {s["place"]: s["place_name"] for s in series}
     return page.render("early-warning/place.html", place=place,
                        name=names.get(place) or place, series=series, alerts=history,
+                       near=near, neighbours=sorted(places.neighbours(place)),
                        subscription=_subscription(page, place), symbols=LEVEL_SYMBOL)
 
 
