@@ -691,6 +691,19 @@ def test_demo_command_seeds_prints_and_serves(
     code = runner.invoke(app, ["demo", "code", "ana.fincen", "--data-dir", str(data_dir)])
     assert code.exit_code == 0
     assert code.stdout.strip() == totp_now(demo_secret("ana.fincen"))
+    # A user a capability's demo part added (same fixed seeds) is in the database only.
+    from binational.core.cli.demo import open_demo_platform
+    from binational.core.vocab import Role
+
+    extra = open_demo_platform(data_dir)
+    try:
+        extra.identity.add_user("ana.extra", "FINCEN", Role.ANALYST, DEMO_PASSWORD,
+                                "Extra analyst", totp_secret=demo_secret("ana.extra"))
+    finally:
+        extra.close()
+    added = runner.invoke(app, ["demo", "code", "ana.extra", "--data-dir", str(data_dir)])
+    assert added.exit_code == 0, added.output
+    assert added.stdout.strip() == totp_now(demo_secret("ana.extra"))
     unknown = runner.invoke(app, ["demo", "code", "mallory", "--data-dir", str(data_dir)])
     assert unknown.exit_code == 2
     assert "not a demo user" in unknown.stderr

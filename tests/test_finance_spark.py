@@ -20,6 +20,7 @@ def spark() -> Iterator[object]:
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "1")
                .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.driver.host", "127.0.0.1")
                .getOrCreate())
     yield session
     session.stop()

@@ -134,6 +134,9 @@ def local_spark() -> Any:
              .config("spark.sql.adaptive.enabled", "true")
              .config("spark.ui.enabled", "false")
              .config("spark.driver.memory", "2g")
+             # Local mode talks to itself: on loopback, whatever the host name resolves to.
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.host", "127.0.0.1")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="binational-spark-"))
