@@ -18,6 +18,21 @@ import sqlalchemy as sa
 
 from binational.core.db import Database, migrate
 
+
+def _spark_jars() -> None:
+    """Capabilities' Spark local-mode tests share one JVM per test process, and the first
+    session fixes its classpath: name at JVM start every jar any of them needs (Splink's
+    string-similarity functions), whichever test starts Spark first."""
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        return
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
+                          f"--jars {similarity_jar_location()} pyspark-shell")
+
+
+_spark_jars()
+
 if TYPE_CHECKING:
     from binational.core.platform import Platform
     from binational.core.settings import Settings
