@@ -33,7 +33,7 @@ from binational.core import tables as t
 from binational.core.db import Database
 from binational.core.store import expand_schemata
 from binational.screening import index
-from binational.screening.matching import COUNTRY_PROPS, identifier_props
+from binational.screening.matching import COUNTRY_PROPS, CandidateView, identifier_props
 from binational.screening.tables import screening_key, screening_list
 
 RECHECK_SECONDS = 1.0
@@ -66,13 +66,16 @@ class Profile:
     ``matching.explain`` reads (``get`` has the signature of ``EntityProxy.get``), and the
     designations of the list that point at it."""
 
-    __slots__ = ("designations", "id", "schema", "values")
+    __slots__ = ("designations", "id", "schema", "values", "views")
 
     def __init__(self, entity_id: str, schema: Schema, values: dict[str, list[str]]) -> None:
         self.id = entity_id
         self.schema = schema
         self.values = values
         self.designations: list[Designation] = []
+        # What matching works out of the values, kept from the first query on (per reading of
+        # the names as a person's or not): see ``matching.candidate_view``.
+        self.views: dict[bool, CandidateView] = {}
 
     def get(self, prop: str, quiet: bool = False) -> list[str]:
         return self.values.get(prop, [])
