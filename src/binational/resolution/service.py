@@ -232,6 +232,12 @@ class Resolver:
     def queue(self, caller: Caller, limit: int = 20) -> list[Candidate]:
         """Undecided pairs, most valuable first: the most uncertain, across the border, and
         touching a designated entity rank highest."""
+        return self.review(caller, limit)[0]
+
+    def review(self, caller: Caller, limit: int = 20
+               ) -> tuple[list[Candidate], dict[str, StatementEntity]]:
+        """The review queue with the records of its pairs (read once, audited once), so a
+        reviewer can compare the two side by side."""
         if not 1 <= limit <= 500:
             raise InvalidInput("limit must be between 1 and 500")
         plan = self._plan(caller, "resolution.queue")
@@ -254,7 +260,30 @@ class Resolver:
         shown = view.get_entities(sorted({x for c in ranked for x in (c.left_id, c.right_id)}))
         self.access.record_results(caller, plan, Action.READ, "resolution.queue", shown,
                                    results=len(ranked))
-        return ranked
+        return ranked, {str(e.id): e for e in shown if e.id}
+
+    def resolved(self, caller: Caller, limit: int = 50) -> list[ResolvedEntity]:
+        """The resolved entities (two or more records) the caller may see, largest first;
+        built from the visible links only, like ``entity``."""
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be between 1 and 500")
+        plan = self._plan(caller, "resolution.resolved")
+        c, _, _ = self._clusters(plan.scope)
+        groups = sorted((ms for ms in c.members().values() if len(ms) > 1),
+                        key=lambda ms: (-len(ms), ms))[:limit]
+        view = self.platform.store.view(plan.scope)
+        found = {str(e.id): e for e in view.get_entities(sorted({m for ms in groups
+                                                                  for m in ms})) if e.id}
+        out = []
+        for ms in groups:
+            members = [found[m] for m in ms if m in found]
+            if len(members) > 1:
+                out.append(ResolvedEntity(jd.canonical_id(sorted(found_id for found_id in ms
+                                                                 if found_id in found)),
+                                          members))
+        self.access.record_results(caller, plan, Action.READ, "resolution.resolved",
+                                   list(found.values()), results=len(out))
+        return out
 
     def _designated(self, scope: Scope, ids: Sequence[str]) -> set[str]:
         if not ids:
