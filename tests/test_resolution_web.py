@@ -338,3 +338,13 @@ def test_the_entity_profile_links_to_resolution(world: World) -> None:
                                           QueryContext(Purpose.ILLICIT_FINANCE, "T")),
                                    Action.READ).scope).entities("Ownership"))
     assert 'id="resolution-panel"' not in client.get(f"/app/entities/{ownership}").text
+
+
+def test_rejecting_a_pair_judged_the_same_replaces_that_judgement() -> None:
+    from binational.resolution.judgements import conflict
+
+    # The pair itself judged the same: a new "different" replaces it (the log keeps both).
+    assert conflict([("a", "b")], [], "a", "b", Judgement.NEGATIVE) is None
+    # Held together through a third record: rejecting needs a split or an undo first.
+    why = conflict([("a", "b"), ("b", "c")], [], "a", "c", Judgement.NEGATIVE)
+    assert why is not None and "through other records" in why
