@@ -15,16 +15,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, expect
 
-from binational.core.access import Caller
 from binational.core.api.app import create_app
 from binational.core.db import Database, migrate
-from binational.core.identity import operator
 from binational.core.platform import Platform
-from binational.core.policy import QueryContext
 from binational.core.settings import Settings
-from binational.core.vocab import Country, Purpose
 from binational.resolution import demo
-from binational.resolution.service import Resolver
 from tests.test_web_e2e import User, browser, check_a11y
 from tests.world import World, build_world
 
@@ -44,9 +39,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
     db.dispose()
     platform = Platform.open(settings, url=url, migrate_schema=False)
     world = build_world(platform, entities_per_dataset=1)
-    demo.setup(platform)
-    Resolver(platform).run(Caller(operator("UIF", Country.MX),
-                                  QueryContext(Purpose.ILLICIT_FINANCE, "RES-E2E-0")))
+    assert demo.seed(platform, folder) == []  # what ``binational demo`` seeds
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -130,7 +123,7 @@ def test_a_resolved_person_rejected_and_the_walk_to_a_designated_person(
     check_a11y(page, "resolution-walk")
     page.get_by_label("Neighbourhood depth").select_option("2")
     page.get_by_role("button", name="Expand").click()
-    expect(page.get_by_role("heading", name="Neighbourhood (2 steps)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Neighbourhood, depth 2")).to_be_visible()
     page.locator("#lang-switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("#paths")).to_contain_text("propiedad")

@@ -59,7 +59,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "frontera y los que tocan una entidad designada. Solo se listan los "
                         "pares cuyos dos registros usted puede ver."),
     "res.queue.empty": ("No pairs wait for review.", "No hay pares pendientes de revisión."),
-    "res.queue.count": ("{n} pairs to review", "{n} pares por revisar"),
+    "res.queue.count": ("Pairs to review: {n}", "Pares por revisar: {n}"),
     "res.pair": ("Pair {n}", "Par {n}"),
     "res.pair.value": ("Review value {value}", "Valor de revisión {value}"),
     "res.probability": ("Match probability", "Probabilidad de coincidencia"),
@@ -101,6 +101,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "res.cmp.country": ("Country", "País"),
     "res.judge": ("Your judgement", "Su juicio"),
     "res.reason": ("Reason", "Motivo"),
+    "res.split_reason": ("Reason for splitting it off", "Motivo para separarlo"),
     "res.reason.help": ("Why: kept in the judgement log with your name and the time.",
                         "Por qué: queda en el registro de juicios con su nombre y la hora."),
     "res.same": ("Same entity", "La misma entidad"),
@@ -109,8 +110,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "res.done": ("Judgement recorded: {label}.", "Juicio registrado: {label}."),
     "res.done_undo": ("Judgement taken back (the log keeps both).",
                       "Juicio retirado (el registro conserva ambos)."),
-    "res.done_split": ("Record split off: {n} judgements recorded.",
-                       "Registro separado: {n} juicios registrados."),
+    "res.done_split": ("Record split off; judgements recorded: {n}.",
+                       "Registro separado; juicios registrados: {n}."),
     "res.undo": ("Undo", "Deshacer"),
     "res.undo_reason": ("Reason for undoing", "Motivo para deshacer"),
     "res.conflict.title": ("Conflicting judgement", "Juicio en conflicto"),
@@ -169,12 +170,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "res.paths.none": ("No path to a designated entity among the records you may see.",
                        "No hay ruta a una entidad designada entre los registros que puede "
                        "ver."),
-    "res.path": ("Path {n}: {steps} steps", "Ruta {n}: {steps} pasos"),
+    "res.path": ("Path {n}, length {steps}", "Ruta {n}, longitud {steps}"),
     "res.designated": ("designated", "designada"),
-    "res.resolved_node": ("{n} records resolved", "{n} registros resueltos"),
+    "res.resolved_node": ("resolved from {n} records", "resuelta de {n} registros"),
     "res.depth": ("Neighbourhood depth", "Profundidad del vecindario"),
     "res.expand": ("Expand", "Ampliar"),
-    "res.neighbourhood": ("Neighbourhood ({depth} steps)", "Vecindario ({depth} pasos)"),
+    "res.neighbourhood": ("Neighbourhood, depth {depth}", "Vecindario, profundidad {depth}"),
     "res.graph_label": ("Network around {name}: paths to designated entities and the "
                         "neighbourhood",
                         "Red alrededor de {name}: rutas a entidades designadas y el "
@@ -281,7 +282,7 @@ def _bayes(page: Page, weight: float) -> str:
 
 
 def _percent(page: Page, p: float | None) -> str:
-    return "" if p is None else _number(page, 100 * p, 1) + " %"
+    return "" if p is None else _number(page, 100 * p, 2) + " %"
 
 
 def _decision_label(page: Page, judgement: str) -> str:
@@ -473,7 +474,14 @@ def network_page(page: WorkingDep, entity_id: Annotated[str, PathParam(max_lengt
         walks.append({"start": nodes[path[0]], "steps": steps})
     ordered = sorted(nodes.values(), key=lambda n: (not n["start"], not n["designated"],
                                                      n["caption"]))
+    catalog = page.platform.catalog.all()
+
+    def owner_of(ds: str) -> str:  # datasets of records the reader has just read
+        info = catalog.get(ds)
+        return f"{info.agency} ({info.country.value})" if info else ds
+
     return page.render("resolution/network.html", start=start, entity_id=entity_id,
+                       owner_of=owner_of,
                        walks=walks, nodes=ordered, edges=edges, all_nodes=nodes, depth=depth,
                        max_depth=MAX_DEPTH, relation=lambda e: _relation(page, e),
                        schema_label=lambda n: _schema_label(page, n))
