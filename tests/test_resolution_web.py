@@ -235,7 +235,7 @@ def test_the_network_walk_from_the_company_to_the_designated_person(world: World
     node = re.search(r'href="(/app/resolution/network/bn-[0-9a-f]{20}\?depth=1)"', html)
     assert node is not None and client.get(node.group(1)).status_code == 200
     rows = world.platform.audit.records(actor="analyst.fincen", limit=500)
-    assert any(row["action"] == "graph.paths" and row["case_ref"] == CASE for row in rows)
+    assert any(row["action"] == "graph.walk" and row["case_ref"] == CASE for row in rows)
 
 
 def test_a_reader_of_one_side_sees_no_link_and_no_hint(world: World) -> None:

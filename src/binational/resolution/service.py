@@ -464,6 +464,25 @@ class Investigator:
                      paths=len(paths))
         return paths, sub
 
+    def walk(self, caller: Caller, entity_id: str, depth: int = 1, limit: int = 5
+             ) -> tuple[list[list[str]], Any, Any]:
+        """Paths to designated entities and the neighbourhood, from one build of the network
+        and one audit record (what the web's network walk shows): (paths, the sub-network
+        they run through, the neighbourhood)."""
+        net, plan = self._network(caller, "graph.walk", entity_id=entity_id)
+        try:
+            paths = net.paths_to_designated(entity_id, limit)
+            hood = net.neighbourhood(entity_id, depth)
+        except BinationalError as exc:
+            self.platform.access.record_failure(caller, "graph.walk", exc, entity_id=entity_id)
+            raise
+        via = net.subgraph(net.index[n] for p in paths for n in p) if paths else \
+            net.subgraph([net.node(entity_id)])
+        shown = {str(e.id): e for e in [*via.entities(), *hood.entities()]}
+        self._answer(caller, plan, "graph.walk", list(shown.values()), entity_id=entity_id,
+                     depth=depth, paths=len(paths))
+        return paths, via, hood
+
     def summary(self, caller: Caller, what: str, limit: int = 20) -> list[Any]:
         """``components``, ``communities`` (lists of node ids) or ``centrality`` (rows)."""
         if what not in ("components", "communities", "centrality"):

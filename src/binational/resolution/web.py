@@ -420,9 +420,7 @@ def split_record(page: WorkingDep, form: FormDep,
 
 
 def _walk(page: Page, entity_id: str, depth: int) -> tuple[list[list[str]], Network, Network]:
-    investigator = Investigator(page.platform)
-    paths, via = investigator.paths(page.caller, entity_id)
-    hood = investigator.neighbourhood(page.caller, entity_id, depth)
+    paths, via, hood = Investigator(page.platform).walk(page.caller, entity_id, depth)
     return paths, via, hood
 
 
