@@ -121,6 +121,7 @@ def test_the_resolved_person_with_evidence_then_reject_and_undo(world: World) ->
     assert 'id="single"' in r.text and "Judgement recorded: different." in r.text
     history = section(r.text, 'id="history"')
     assert "analyst.fincen (FINCEN)" in history and "different mother&#39;s surname" in history
+    assert "Ramiro Tellez</a> (FINCEN)" in history  # the record taken out, still visible
     assert [m.id for m in Resolver(world.platform).entity(
         Caller(world.principal("analyst.fincen"),
                QueryContext(Purpose.ILLICIT_FINANCE, "T")), us).members] == [us]
@@ -246,10 +247,15 @@ def test_the_network_walk_from_the_company_to_the_designated_person(world: World
 
 def test_a_reader_of_one_side_sees_no_link_and_no_hint(world: World) -> None:
     mx, us, company, designated = world.ids["res"]
+    # A FinCEN analyst (who sees both) judges the pair: a judgement CBP must not see either.
+    Resolver(world.platform).decide(
+        Caller(world.principal("analyst.fincen"), QueryContext(Purpose.ILLICIT_FINANCE, "T")),
+        mx, us, Judgement.UNSURE, "needs the CURP")
     cbp = client_for(world, "analyst.cbp")  # sees UIF's demo dataset, not FinCEN's
     r = cbp.get(f"/app/resolution/entities/{mx}")
     assert r.status_code == 200, r.text
     assert 'id="single"' in r.text and us not in r.text and "FINCEN" not in r.text
+    assert 'id="history-empty"' in r.text and "needs the CURP" not in r.text
     assert "Ramiro Tellez" not in r.text and "El Paso" not in r.text
     hidden = cbp.get(f"/app/resolution/entities/{us}")
     missing = cbp.get("/app/resolution/entities/us-p-nobody.0000")
@@ -356,3 +362,11 @@ def test_rejecting_a_pair_judged_the_same_replaces_that_judgement() -> None:
     # Held together through a third record: rejecting needs a split or an undo first.
     why = conflict([("a", "b"), ("b", "c")], [], "a", "c", Judgement.NEGATIVE)
     assert why is not None and "through other records" in why
+
+
+def test_auditors_get_no_resolution_entry(world: World) -> None:
+    client = TestClient(create_app(world.platform))
+    sign_in(client, world, "auditor.us", purpose="audit", case="AUD-1")
+    home = client.get("/app/")
+    assert home.status_code == 200 and 'href="/app/resolution/"' not in home.text
+    assert client.get("/app/resolution/").status_code == 403

@@ -304,6 +304,19 @@ class Resolver:
                                    entity_id=entity_id, results=len(out))
         return out
 
+    def history_of(self, caller: Caller, entity_ids: Sequence[str]
+                   ) -> tuple[list[jd.Decision], dict[str, StatementEntity]]:
+        """Every judgement about pairs involving any of these records, oldest first, with the
+        records of those pairs (both in the caller's scope, or the judgement is not shown),
+        read and audited once."""
+        plan = self._plan(caller, "resolution.history", entity_ids=list(entity_ids))
+        out = self._decisions(plan.scope, list(entity_ids))
+        view = self.platform.store.view(plan.scope)
+        found = view.get_entities(sorted({x for d in out for x in (d.left_id, d.right_id)}))
+        self.access.record_results(caller, plan, Action.READ, "resolution.history", found,
+                                   entity_ids=list(entity_ids), results=len(out))
+        return out, {str(e.id): e for e in found if e.id}
+
     # -- judging ------------------------------------------------------------------------------
 
     def _visible_pair(self, plan: Plan, a: str, b: str) -> tuple[StatementEntity,

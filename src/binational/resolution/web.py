@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from followthemoney import StatementEntity, model
 
 from binational.core.errors import InvalidInput
+from binational.core.policy import ROLE_ACTIONS
 from binational.resolution import judgements as jd
 from binational.resolution.graph import MAX_DEPTH, RELATIONS, Network
 from binational.resolution.service import Candidate, Investigator, Resolver
@@ -377,13 +378,9 @@ def entity_page(page: WorkingDep, entity_id: Annotated[str, PathParam(max_length
     resolver = Resolver(page.platform)
     resolved = resolver.entity(page.caller, entity_id)
     members = {str(m.id): m for m in resolved.members}
-    history: dict[str, jd.Decision] = {}
-    for member in members:
-        # Every judgement about a member, those that took a record out of it too (the
-        # service returns only judgements whose two records the reader may see).
-        for d in resolver.history(page.caller, member):
-            history[d.id] = d
-    log = sorted(history.values(), key=lambda d: d.seq)
+    # Every judgement about a member, those that took a record out of it too (the service
+    # returns only judgements whose two records the reader may see).
+    log, records = resolver.history_of(page.caller, list(members))
     undone_ids = {d.undoes for d in log if d.undoes}
     links = []
     for link in resolved.links:
@@ -398,7 +395,8 @@ def entity_page(page: WorkingDep, entity_id: Annotated[str, PathParam(max_length
     here = page.url(f"{PREFIX}/entities/{entity_id}")
     return page.render("resolution/entity.html", resolved=resolved, entity_id=entity_id,
                        members=list(members.values()), links=links, log=log,
-                       undone_ids=undone_ids, owners=owners(page, resolved.members),
+                       undone_ids=undone_ids, records=records,
+                       owners=owners(page, [*resolved.members, *records.values()]),
                        fields=fields(page, *resolved.members), here=here,
                        label=lambda j: _decision_label(page, j), done=done,
                        done_label=_decision_label(page, judgement)
@@ -505,7 +503,8 @@ def network_json(page: WorkingDep, entity_id: Annotated[str, PathParam(max_lengt
 plugin = WebPlugin(
     name="resolution",
     router=router,
-    nav=(NavItem("res.nav", PREFIX + "/"),),
+    # Auditors read the trail, not records: no entry for them (the pages refuse them anyway).
+    nav=(NavItem("res.nav", PREFIX + "/", visible=lambda p: bool(ROLE_ACTIONS[p.role])),),
     templates=HERE / "templates" / "resolution",
     messages=MESSAGES,
     entity="resolution/entity_panel.html",
