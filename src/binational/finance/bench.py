@@ -38,7 +38,12 @@ from rich.console import Console
 from rich.table import Table
 
 from binational.finance.cycles import temporal_cycles
-from binational.finance.features import graph_features, plain_features, windowed_features
+from binational.finance.features import (
+    amount_features,
+    graph_features,
+    plain_features,
+    windowed_features,
+)
 from binational.finance.formats import read_amlsim
 from binational.finance.generate import synthetic
 from binational.finance.graph import DAY, Graph, from_frame
@@ -96,6 +101,11 @@ def quality(folder: Path) -> dict[str, Any]:
     pn, px_tr = plain_features(train_g)
     base = train(px_tr[tr], y[tr], np.zeros(int(tr.sum())), pn, tr_ids)
     yt = y[te]
+    # Diagnostic (labels only counted, never features): how many test positives and
+    # negatives made or received a small transfer by scoring time. A labelled account with
+    # none behaves like an ordinary one, which bounds the recall a precise detector can reach.
+    an, ax = amount_features(g)
+    small = (ax[:, an.index("out_small_count")] + ax[:, an.index("in_small_count")]) > 0
     results: dict[str, dict[str, Any]] = {}
     for name, s_te in scored.items():
         p = model.predict(s_te.features[te])
@@ -113,6 +123,8 @@ def quality(folder: Path) -> dict[str, Any]:
         "train_accounts": int(tr.sum()), "train_positives": int(y[tr].sum()),
         "test_accounts": int(te.sum()), "test_positives": int(yt.sum()),
         "test_positives_inactive": int((y & (half == 1) & ~te).sum()),
+        "test_positives_with_small_transfers": int((small[te] & yt).sum()),
+        "test_negatives_with_small_transfers": int((small[te] & ~yt).sum()),
         "oof_f1_model": model.metrics["oof_f1_model"],
         "oof_f1_baseline": base.metrics["oof_f1_model"],
         **results["history"], "test_window_only": results["test_window_only"],
