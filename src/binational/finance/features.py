@@ -123,7 +123,7 @@ def _max_by(acc: IntArray, values: FloatArray, out: FloatArray) -> None:
     """``np.maximum.at`` is unbuffered and slow on millions of rows: sort and reduce instead."""
     if len(acc) == 0:
         return
-    order = np.argsort(acc, kind="stable")
+    order = group_order(acc, len(out))
     a = acc[order]
     starts = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
     out[a[starts]] = np.maximum.reduceat(values[order], starts)
@@ -260,10 +260,10 @@ def amount_features(g: Graph) -> tuple[list[str], FloatArray]:
         cols[f"{name}_small_count"] = np.bincount(acc, weights=small, minlength=n).astype(
             np.float64)
         cols[f"{name}_small_share"] = cols[f"{name}_small_count"] / np.maximum(count, 1.0)
-        width = n
-        pairs = unique_ints(acc * width + other)
-        cols[f"{name}_small_counterparties"] = np.bincount(
-            pairs // width, weights=touches[pairs % width], minlength=n).astype(np.float64)
+        near = touches[other]  # only links to such counterparties need the distinct pass
+        pairs = unique_ints(acc[near] * n + other[near])
+        cols[f"{name}_small_counterparties"] = np.bincount(pairs // n, minlength=n).astype(
+            np.float64)
     return list(cols), np.column_stack(list(cols.values()))
 
 
