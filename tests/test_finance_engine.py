@@ -390,3 +390,22 @@ def test_amlsim_output_layout_with_cash_at_branches(tmp_path: Path) -> None:
     assert loaded.accounts["account"].to_list() == ["0", "1", "cash-branch-11",
                                                     "cash-branch-12"]
     assert loaded.accounts["holder"].to_list()[:2] == ["C_0", "C_1"]
+
+
+def test_bench_quality_scores_the_same_test_accounts_under_both_protocols(tmp_path: Path
+                                                                         ) -> None:
+    from binational.finance.bench import quality
+
+    syn = synthetic(1_500, 15_000, patterns=40, seed=5)
+    syn.write_amlsim(tmp_path / "sample")
+    q = quality(tmp_path / "sample")
+    # the halves are disjoint, and both protocols judge the same labelled test accounts
+    assert q["train_accounts"] + q["test_accounts"] <= q["accounts"]
+    for res in (q, q["test_window_only"]):
+        for method in ("rules", "model", "both", "baseline_plain_lgbm"):
+            assert res[method]["positives"] == q["test_positives"]
+            assert 0.0 <= res[method]["f1"] <= 1.0
+    # ordinary amounts are log-normal, so some accounts on each side make small transfers
+    assert 0 < q["test_positives_with_small_transfers"] <= q["test_positives"]
+    assert 0 < q["test_negatives_with_small_transfers"] <= (q["test_accounts"]
+                                                           - q["test_positives"])
