@@ -22,7 +22,7 @@ import numpy.typing as npt
 from numba import njit
 
 from binational.screening.matching import WEIGHTS, CandidateView, QueryView, word_key
-from binational.screening.names import min_costs, similarity_matrix
+from binational.screening.names import Words, min_costs, similarity_matrix
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -96,34 +96,32 @@ def score_bounds(qv: QueryView, cvs: Sequence[CandidateView]) -> list[float]:
         return []
     # The candidates' name arrays side by side, their word indices shifted into one list of
     # words (a word shared by candidates appears once per candidate: cheaper than merging).
-    words = [w for cv in cvs for w in cv.words]
+    words = Words.join([cv.words for cv in cvs])
     word_offsets = np.cumsum([0, *(len(cv.words) for cv in cvs[:-1])])
     token_counts = [len(cv.flat) for cv in cvs]
     flat = np.concatenate([cv.flat for cv in cvs]) + np.repeat(word_offsets, token_counts)
     costs = np.concatenate([cv.costs for cv in cvs])
     token_offsets = np.cumsum([0, *token_counts[:-1]])
     name_counts = [len(cv.starts) - 1 for cv in cvs]
-    starts = np.concatenate([[0], *(cv.starts[1:] + off
-                                    for cv, off in zip(cvs, token_offsets, strict=True))])
+    starts = np.concatenate([[0], *(cv.starts[1:] for cv in cvs)])
+    starts[1:] += np.repeat(token_offsets, name_counts)
     owner = np.repeat(np.arange(len(cvs)), name_counts)
     sims = np.zeros(len(cvs))
     if len(owner):
         for q_name in qv.full:
             matrix = similarity_matrix(q_name.tokens, words)
             q_costs = np.asarray(min_costs(q_name.tokens, qv.person), dtype=np.float64)
-            bounds = pair_bounds(matrix, q_costs, flat.astype(np.int64), costs,
-                                 starts.astype(np.int64))
+            bounds = pair_bounds(matrix, q_costs, flat, costs, starts)
             np.maximum.at(sims, owner, bounds)
-    out: list[float] = []
     nick_keys = [word_key(n) for n in qv.nicknames]
     full_keys = [word_key(n) for n in qv.full]
     for c, cv in enumerate(cvs):
-        sim = float(sims[c])
         # Exact equality with a nickname or a weak alias scores 1 without alignment.
-        if any(k in cv.alias_keys or k in cv.weak_keys for k in nick_keys) or (
+        if (nick_keys and (cv.alias_keys or cv.weak_keys)
+                and any(k in cv.alias_keys or k in cv.weak_keys for k in nick_keys)) or (
                 cv.weak_keys and any(k in cv.weak_keys for k in full_keys)):
-            sim = 1.0
-        exact = WEIGHTS["name_exact"] if sim >= 1.0 else 0.0
-        # (plus a margin for the rounding of similarities and scores to four places)
-        out.append(WEIGHTS["name_match"] * sim + exact + qv.extra + 1e-3)
-    return out
+            sims[c] = 1.0
+    exact = np.where(sims >= 1.0, WEIGHTS["name_exact"], 0.0)
+    # (plus a margin for the rounding of similarities and scores to four places)
+    bound = WEIGHTS["name_match"] * sims + exact + (qv.extra + 1e-3)
+    return bound.tolist()  # type: ignore[no-any-return]

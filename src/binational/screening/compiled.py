@@ -96,6 +96,7 @@ class CompiledList:
     schema_codes: npt.NDArray[np.int16]  # per entity: index into ``schema_names``
     schema_names: list[str]
     postings: dict[str, npt.NDArray[np.int32]]
+    id_rank: npt.NDArray[np.int64]  # per entity: its place in the order of ids (tie-breaks)
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -132,8 +133,8 @@ class CompiledList:
             # Keep every entity tied with the last place, then break ties by id below.
             kth = np.partition(hits[found], len(found) - limit)[len(found) - limit]
             found = found[hits[found] >= kth]
-        ranked = sorted(found.tolist(), key=lambda i: (-int(hits[i]), self.profiles[i].id))
-        return [(int(hits[i]), i) for i in ranked[:limit]]
+        ranked = found[np.lexsort((self.id_rank[found], -hits[found]))][:limit]
+        return list(zip(hits[ranked].tolist(), ranked.tolist(), strict=True))
 
 
 def _identifier_prop_names() -> list[str]:
@@ -181,8 +182,10 @@ def load(db: Database, dataset: str, generation: int) -> CompiledList:
     for profile in profiles:
         candidate_view(profile, profile.schema.is_a("Person"))
     postings = {k: np.asarray(v, dtype=np.int32) for k, v in by_key.items()}
+    id_rank = np.empty(len(profiles), dtype=np.int64)
+    id_rank[sorted(range(len(profiles)), key=lambda i: profiles[i].id)] = np.arange(len(profiles))
     return CompiledList(dataset, generation, profiles, np.asarray(codes, dtype=np.int16),
-                        schema_names, postings)
+                        schema_names, postings, id_rank)
 
 
 def _attach_designations(conn: Connection, dataset: str, positions: dict[str, int],

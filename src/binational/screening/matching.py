@@ -46,6 +46,7 @@ from binational.core.errors import InvalidInput
 from binational.screening.names import (
     AnalyzedName,
     TokenTable,
+    Words,
     align,
     analyze,
     analyze_parts,
@@ -406,7 +407,7 @@ class CandidateView:
     # name its index in ``words`` and the least it costs unmatched, names split at ``starts``.
     alias_keys: frozenset[tuple[str, ...]]
     weak_keys: frozenset[tuple[str, ...]]
-    words: tuple[tuple[str, str], ...]
+    words: Words
     flat: npt.NDArray[np.int64]
     costs: npt.NDArray[np.float64]
     starts: npt.NDArray[np.int64]
@@ -435,7 +436,7 @@ class CandidateView:
                    frozenset(_values(candidate, ["gender"])),
                    frozenset(word_key(n) for p, n in full if p != "name"),
                    frozenset(word_key(n) for n in weak),
-                   tuple(local), np.asarray(flat, dtype=np.int64),
+                   Words.of(list(local)), np.asarray(flat, dtype=np.int64),
                    np.asarray(costs, dtype=np.float64), np.asarray(starts, dtype=np.int64))
 
 

@@ -358,35 +358,62 @@ def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
 _jw = JaroWinkler.normalized_similarity
 
 
-def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
+@dataclass(frozen=True)
+class Words:
+    """Words as ``similarity_matrix`` reads them: texts, phonetic keys and the flags its rules
+    test, worked out once (a candidate keeps its own; a query joins its candidates')."""
+
+    text: list[str]
+    phonetic: list[str]
+    long: npt.NDArray[np.bool_]  # phonetic key of five letters or more
+    digit: npt.NDArray[np.bool_]
+    single: npt.NDArray[np.bool_]  # one letter (an initial)
+
+    @classmethod
+    def of(cls, words: Sequence[tuple[str, str]]) -> Words:
+        text = [w for w, _ in words]
+        phonetic = [p for _, p in words]
+        return cls(text, phonetic, np.array([len(p) >= 5 for p in phonetic], dtype=bool),
+                   np.array([w.isdigit() for w in text], dtype=bool),
+                   np.array([len(w) == 1 for w in text], dtype=bool))
+
+    @classmethod
+    def join(cls, parts: Sequence[Words]) -> Words:
+        return cls([w for p in parts for w in p.text], [w for p in parts for w in p.phonetic],
+                   np.concatenate([p.long for p in parts]),
+                   np.concatenate([p.digit for p in parts]),
+                   np.concatenate([p.single for p in parts]))
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
+def similarity_matrix(tokens: Sequence[Token], words: Words | Sequence[tuple[str, str]]
                       ) -> npt.NDArray[np.float64]:
-    """``similarity`` of each token with each ``(text, phonetic key)`` word, at once."""
-    shape = (len(tokens), len(words))
-    if not tokens or not words:
-        return np.zeros(shape)
-    q_text = [t.text for t in tokens]
-    q_phon = [t.phonetic for t in tokens]
-    w_text = [w for w, _ in words]
-    w_phon = [p for _, p in words]
+    """``similarity`` of each token with each word, at once (the same rules in the same
+    order, on whole matrices)."""
+    if not isinstance(words, Words):
+        words = Words.of(words)
+    if not tokens or not len(words):
+        return np.zeros((len(tokens), len(words)))
+    q = Words.of([(t.text, t.phonetic) for t in tokens])
+    jw_text = cdist(q.text, words.text, scorer=_jw, dtype=np.float64)
     sim: npt.NDArray[np.float64] = np.maximum(
-        cdist(q_text, w_text, scorer=_jw, dtype=np.float64),
-                     cdist(q_phon, w_phon, scorer=_jw, dtype=np.float64) - PHONETIC_JW_PENALTY)
-    edits = cdist(q_phon, w_phon, scorer=Levenshtein.distance, score_cutoff=2, dtype=np.int32)
-    long_q = np.array([len(p) >= 5 for p in q_phon])
-    long_w = np.array([len(p) >= 5 for p in w_phon])
-    sim = np.where((edits <= 1) & long_q[:, None] & long_w[None, :], np.maximum(sim, 0.9), sim)
-    sim = np.minimum(sim, FUZZY_MAX)
+        jw_text,
+        cdist(q.phonetic, words.phonetic, scorer=_jw, dtype=np.float64) - PHONETIC_JW_PENALTY)
+    edits = cdist(q.phonetic, words.phonetic, scorer=Levenshtein.distance, score_cutoff=2,
+                  dtype=np.int32)
+    one_edit = (edits <= 1) & q.long[:, None] & words.long[None, :]
+    sim = np.where(one_edit, np.maximum(sim, 0.9), sim)
+    np.minimum(sim, FUZZY_MAX, out=sim)
     sim[sim < TOKEN_MIN] = 0.0
-    digits = np.array([t.isdigit() for t in q_text])[:, None] \
-        | np.array([w.isdigit() for w in w_text])[None, :]
-    sim[digits] = 0.0
-    single = np.array([len(t) == 1 for t in q_text])[:, None] \
-        | np.array([len(w) == 1 for w in w_text])[None, :]
-    same_initial = np.array([t[:1] for t in q_text])[:, None] \
-        == np.array([w[:1] for w in w_text])[None, :]
-    sim[single] = np.where(same_initial[single], INITIAL, 0.0)
-    sim[np.array(q_phon)[:, None] == np.array(w_phon)[None, :]] = PHONETIC_EQUAL
-    sim[np.array(q_text)[:, None] == np.array(w_text)[None, :]] = 1.0
+    if q.digit.any() or words.digit.any():
+        sim[q.digit[:, None] | words.digit[None, :]] = 0.0
+    if q.single.any() or words.single.any():
+        for i, j in np.argwhere(q.single[:, None] | words.single[None, :]).tolist():
+            sim[i, j] = INITIAL if q.text[i][0] == words.text[j][0] else 0.0
+    sim[edits == 0] = PHONETIC_EQUAL  # the same phonetic key
+    sim[jw_text == 1.0] = 1.0  # the same word (Jaro-Winkler is 1 for equal words only)
     return sim
 
 

@@ -224,7 +224,8 @@ class Searchable:
         for i, lst in enumerate(self.lists):
             allowed = self._allowed_for(i, query.schema)
             found.extend(Hit(hits, i, pos) for hits, pos in lst.search(keys, allowed, limit))
-        found.sort(key=lambda hit: (-hit.hits, self.profile(hit).id))
+        if len(self.lists) > 1:  # (one list's hits come in this order already)
+            found.sort(key=lambda hit: (-hit.hits, self.profile(hit).id))
         return found[:limit]
 
     def score(self, query: Query, limit: int, floor: float) -> list[Hit]:
