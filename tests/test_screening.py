@@ -540,7 +540,7 @@ def test_skipping_candidates_changes_no_result(lists: ListWorld, limit: int,
                                                                cutoff=0.3)]
               for q in BOUND_QUERIES]
     # Without the bound every retrieved candidate is aligned.
-    monkeypatch.setattr(service, "score_bounds", lambda qv, cvs: [2.0] * len(cvs))
+    monkeypatch.setattr(service, "score_bounds", lambda qv, cvs, sims=None: [2.0] * len(cvs))
     full = [[(m.id, m.score) for m in lists.screener.screen(caller, Query(q), limit=limit,
                                                              cutoff=0.3)]
             for q in BOUND_QUERIES]

@@ -13,9 +13,15 @@ from followthemoney import model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binational.screening import Query, service
-from binational.screening.bounds import pair_bounds, score_bounds
-from binational.screening.matching import CandidateView, QueryView, explain_views
+from binational.screening import Query
+from binational.screening.bounds import (
+    ListNames,
+    NameBatch,
+    name_bounds,
+    pair_bounds,
+    score_bounds,
+)
+from binational.screening.matching import CandidateView, QueryView, explain_views, query_view
 from binational.screening.names import (
     TokenTable,
     align,
@@ -113,8 +119,25 @@ def test_score_never_beats_its_bound(
     candidate = entity(c_schema, c_name, c_aliases, c_weak, c_dob, c_country, c_ident)
     schema = model.get(c_schema)
     assert schema is not None
-    qv = service.query_view(query, schema)
+    qv = query_view(query, schema)
     cv = CandidateView.make(candidate, qv.person)  # type: ignore[arg-type]
     assert isinstance(qv, QueryView)
     scored = explain_views(qv, cv)
     assert scored.score <= score_bounds(qv, [cv])[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(SCHEMA, ANY_NAME, st.lists(ANY_NAME, max_size=2)), min_size=1,
+                max_size=8),
+       ANY_NAME, st.booleans(), st.data())
+def test_list_arrays_give_the_candidates_own_bounds(
+        listed: list[tuple[str, str, list[str]]], q_name: str, person: bool,
+        data: st.DataObject) -> None:
+    cvs = [CandidateView.make(entity(schema, name, aliases, [], None, None, None),  # type: ignore[arg-type]
+                              schema == "Person")
+           for schema, name, aliases in listed]
+    positions = data.draw(st.lists(st.integers(0, len(cvs) - 1), min_size=1, unique=True))
+    qv = QueryView.make(Query(name=q_name), person)
+    want = name_bounds(qv, NameBatch.of_views([cvs[i] for i in positions]))
+    got = name_bounds(qv, ListNames.of_views(cvs).batch(np.asarray(positions, dtype=np.int64)))
+    assert got.tolist() == pytest.approx(want.tolist(), abs=1e-12)

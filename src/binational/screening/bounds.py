@@ -16,6 +16,7 @@ alignments it saved. The similarities themselves are computed once per distinct 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -90,29 +91,113 @@ def pair_bounds(sim: F64, q_costs: F64, flat: I64, costs: F64, starts: I64) -> F
     return out
 
 
-def score_bounds(qv: QueryView, cvs: Sequence[CandidateView]) -> list[float]:
-    """An upper bound of ``matching.explain_views(qv, cv)``'s score for each candidate."""
+@dataclass(frozen=True)
+class NameBatch:
+    """Candidates' full names side by side, as ``pair_bounds`` reads them: ``words`` (each
+    name word is an index into it), then per word of each name its index and the least it
+    costs unmatched, names split at ``starts``, and the candidate each name belongs to."""
+
+    words: Words
+    flat: I64
+    costs: F64
+    starts: I64
+    owner: I64
+    size: int  # candidates
+
+    @classmethod
+    def of_views(cls, cvs: Sequence[CandidateView]) -> NameBatch:
+        """From candidates' own arrays (their word indices shifted into one list of words:
+        a word shared by candidates appears once per candidate)."""
+        words = Words.join([cv.words for cv in cvs])
+        word_offsets = np.cumsum([0, *(len(cv.words) for cv in cvs[:-1])])
+        token_counts = [len(cv.flat) for cv in cvs]
+        flat = np.concatenate([cv.flat for cv in cvs]) + np.repeat(word_offsets, token_counts)
+        token_offsets = np.cumsum([0, *token_counts[:-1]])
+        name_counts = [len(cv.starts) - 1 for cv in cvs]
+        starts = np.concatenate([[0], *(cv.starts[1:] for cv in cvs)])
+        starts[1:] += np.repeat(token_offsets, name_counts)
+        return cls(words, flat, np.concatenate([cv.costs for cv in cvs]), starts,
+                   np.repeat(np.arange(len(cvs)), name_counts), len(cvs))
+
+
+def _ranges(starts: I64, chosen: I64) -> tuple[I64, I64]:
+    """The concatenated index ranges ``starts[c]:starts[c + 1]`` of the chosen items, and
+    the length of each."""
+    lo, hi = starts[chosen], starts[chosen + 1]
+    counts = hi - lo
+    total = int(counts.sum())
+    # arange(total) minus each range's offset in the output, plus its start in the input
+    shift = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    return np.arange(total, dtype=np.int64) + shift, counts
+
+
+@dataclass(frozen=True)
+class ListNames:
+    """Every profile's full names in one set of arrays, for a whole list (built when the list
+    is loaded, from each profile's ``CandidateView`` of its own kind), so that a query's
+    ``NameBatch`` is a few NumPy gathers instead of a loop over its candidates."""
+
+    words: Words  # the list's distinct words
+    flat: I64  # per token of every name of every profile: its index in ``words``
+    costs: F64
+    name_starts: I64  # token offset of each name (one more entry than names)
+    profile_names: I64  # name offset of each profile (one more entry than profiles)
+
+    @classmethod
+    def of_views(cls, cvs: Sequence[CandidateView]) -> ListNames:
+        index: dict[tuple[str, str], int] = {}
+        flat: list[I64] = []
+        name_starts = [np.zeros(1, dtype=np.int64)]
+        profile_names = [0]
+        tokens = names = 0
+        for cv in cvs:
+            ids = np.asarray([index.setdefault(w, len(index))
+                              for w in zip(cv.words.text, cv.words.phonetic, strict=True)],
+                             dtype=np.int64)
+            flat.append(ids[cv.flat])
+            name_starts.append(cv.starts[1:] + tokens)
+            tokens += len(cv.flat)
+            names += len(cv.starts) - 1
+            profile_names.append(names)
+        return cls(Words.of(list(index)), np.concatenate([np.zeros(0, np.int64), *flat]),
+                   np.concatenate([np.zeros(0), *(cv.costs for cv in cvs)]),
+                   np.concatenate(name_starts), np.asarray(profile_names, dtype=np.int64))
+
+    def batch(self, positions: I64) -> NameBatch:
+        """The names of the profiles at these positions, with their words only."""
+        names, per_profile = _ranges(self.profile_names, positions)
+        tokens, per_name = _ranges(self.name_starts, names)
+        used, local = np.unique(self.flat[tokens], return_inverse=True)
+        words = self.words
+        subset = Words([words.text[i] for i in used.tolist()],
+                       [words.phonetic[i] for i in used.tolist()],
+                       words.long[used], words.digit[used], words.single[used])
+        starts = np.concatenate([[0], np.cumsum(per_name)]).astype(np.int64)
+        owner = np.repeat(np.arange(len(positions)), per_profile)
+        return NameBatch(subset, local.astype(np.int64), self.costs[tokens], starts, owner,
+                         len(positions))
+
+
+def name_bounds(qv: QueryView, batch: NameBatch) -> F64:
+    """The best ``names.align_bound`` of any query name with any name of each candidate."""
+    sims = np.zeros(batch.size)
+    if len(batch.owner):
+        for q_name in qv.full:
+            matrix = similarity_matrix(q_name.tokens, batch.words)
+            q_costs = np.asarray(min_costs(q_name.tokens, qv.person), dtype=np.float64)
+            bounds = pair_bounds(matrix, q_costs, batch.flat, batch.costs, batch.starts)
+            np.maximum.at(sims, batch.owner, bounds)
+    return sims
+
+
+def score_bounds(qv: QueryView, cvs: Sequence[CandidateView],
+                 sims: F64 | None = None) -> list[float]:
+    """An upper bound of ``matching.explain_views(qv, cv)``'s score for each candidate
+    (``sims``: their ``name_bounds``, when the caller has them already)."""
     if not cvs:
         return []
-    # The candidates' name arrays side by side, their word indices shifted into one list of
-    # words (a word shared by candidates appears once per candidate: cheaper than merging).
-    words = Words.join([cv.words for cv in cvs])
-    word_offsets = np.cumsum([0, *(len(cv.words) for cv in cvs[:-1])])
-    token_counts = [len(cv.flat) for cv in cvs]
-    flat = np.concatenate([cv.flat for cv in cvs]) + np.repeat(word_offsets, token_counts)
-    costs = np.concatenate([cv.costs for cv in cvs])
-    token_offsets = np.cumsum([0, *token_counts[:-1]])
-    name_counts = [len(cv.starts) - 1 for cv in cvs]
-    starts = np.concatenate([[0], *(cv.starts[1:] for cv in cvs)])
-    starts[1:] += np.repeat(token_offsets, name_counts)
-    owner = np.repeat(np.arange(len(cvs)), name_counts)
-    sims = np.zeros(len(cvs))
-    if len(owner):
-        for q_name in qv.full:
-            matrix = similarity_matrix(q_name.tokens, words)
-            q_costs = np.asarray(min_costs(q_name.tokens, qv.person), dtype=np.float64)
-            bounds = pair_bounds(matrix, q_costs, flat, costs, starts)
-            np.maximum.at(sims, owner, bounds)
+    if sims is None:
+        sims = name_bounds(qv, NameBatch.of_views(cvs))
     nick_keys = [word_key(n) for n in qv.nicknames]
     full_keys = [word_key(n) for n in qv.full]
     for c, cv in enumerate(cvs):

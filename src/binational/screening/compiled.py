@@ -35,6 +35,7 @@ from binational.core import tables as t
 from binational.core.db import Database
 from binational.core.store import expand_schemata
 from binational.screening import index
+from binational.screening.bounds import ListNames
 from binational.screening.matching import (
     COUNTRY_PROPS,
     CandidateView,
@@ -97,6 +98,9 @@ class CompiledList:
     schema_names: list[str]
     postings: dict[str, npt.NDArray[np.int32]]
     id_rank: npt.NDArray[np.int64]  # per entity: its place in the order of ids (tie-breaks)
+    # Every profile's names as arrays, each read as its own kind's (a person's names as a
+    # person's): what the score bounds of a query's candidates gather from.
+    names: ListNames
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -179,13 +183,18 @@ def load(db: Database, dataset: str, generation: int) -> CompiledList:
     # What matching reads of each profile, worked out now rather than at a profile's first
     # query (about 0.1 ms each): queries stay fast from the first, and batch workers forked
     # from this process share the work instead of each redoing it.
-    for profile in profiles:
-        candidate_view(profile, profile.schema.is_a("Person"))
+    views = [candidate_view(profile, natural_reading(profile.schema)) for profile in profiles]
     postings = {k: np.asarray(v, dtype=np.int32) for k, v in by_key.items()}
     id_rank = np.empty(len(profiles), dtype=np.int64)
     id_rank[sorted(range(len(profiles)), key=lambda i: profiles[i].id)] = np.arange(len(profiles))
     return CompiledList(dataset, generation, profiles, np.asarray(codes, dtype=np.int16),
-                        schema_names, postings, id_rank)
+                        schema_names, postings, id_rank, ListNames.of_views(views))
+
+
+def natural_reading(schema: Schema) -> bool:
+    """Whether a listed entity's names are read as a person's when it is loaded (a query of
+    another kind reads them its own way: see ``matching.query_view``)."""
+    return schema.is_a("Person")
 
 
 def _attach_designations(conn: Connection, dataset: str, positions: dict[str, int],

@@ -25,7 +25,7 @@ from binational.core.policy import Plan
 from binational.core.store import Scope
 from binational.core.vocab import Action
 from binational.screening import compiled, index
-from binational.screening.bounds import score_bounds
+from binational.screening.bounds import name_bounds, score_bounds
 from binational.screening.matching import (
     DEFAULT_THRESHOLD,
     CandidateView,
@@ -237,20 +237,27 @@ class Searchable:
         so far: those cannot be returned, so skipping them changes no result."""
         views: dict[str, QueryView] = {}
         table = TokenTable()
-        groups: dict[str, list[tuple[Hit, CandidateView]]] = {}
+        # Candidates grouped by list and kind: one query reading per kind, one batch of
+        # bounds per group.
+        groups: dict[tuple[int, str], list[Hit]] = {}
         for hit in self.retrieve(query, max(CANDIDATES, limit * 3)):
-            profile = self.profile(hit)
-            qv = views.get(profile.schema.name)
-            if qv is None:
-                qv = views[profile.schema.name] = query_view(query, profile.schema)
-            groups.setdefault(profile.schema.name, []).append(
-                (hit, candidate_view(profile, qv.person)))
+            groups.setdefault((hit.list_index, self.profile(hit).schema.name), []).append(hit)
         bounded: list[tuple[float, Hit, QueryView, CandidateView]] = []
-        for schema, members in groups.items():
-            qv = views[schema]
-            bounds = score_bounds(qv, [cv for _, cv in members])
-            bounded.extend((bound, hit, qv, cv) for bound, (hit, cv)
-                           in zip(bounds, members, strict=True) if bound >= floor)
+        for (list_index, _), members in groups.items():
+            lst = self.lists[list_index]
+            schema = lst.profiles[members[0].position].schema
+            qv = views.get(schema.name)
+            if qv is None:
+                qv = views[schema.name] = query_view(query, schema)
+            cvs = [candidate_view(lst.profiles[h.position], qv.person) for h in members]
+            sims = None
+            if qv.person == compiled.natural_reading(schema):  # (the list's arrays apply)
+                positions = np.fromiter((h.position for h in members), dtype=np.int64,
+                                        count=len(members))
+                sims = name_bounds(qv, lst.names.batch(positions))
+            bounds = score_bounds(qv, cvs, sims)
+            bounded.extend((bound, hit, qv, cv) for bound, hit, cv
+                           in zip(bounds, members, cvs, strict=True) if bound >= floor)
         bounded.sort(key=lambda b: -b[0])
         scored: list[Hit] = []
         best: list[float] = []  # a min-heap of the ``limit`` best scores so far
