@@ -1,0 +1,343 @@
+"""The illicit-finance pages of the web application over HTTP (no browser): UIF's alerts with
+their explanation, the case workflow, sharing with FinCEN under a grant, FinCEN's read-only
+view of the package, and UIF's access receipt; CSRF, denial without a grant, bad input."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from binational.core.access import Caller
+from binational.core.api.app import create_app
+from binational.core.platform import Platform
+from binational.core.policy import QueryContext
+from binational.core.vocab import Purpose
+from binational.finance import Finance, web
+from binational.finance.demo import DATASET, seed
+from binational.finance.service import CLOSE_REASONS
+from binational.finance.tables import finance_transaction
+from binational.web.app import build_router
+from tests.web_fixtures import csrf_of, sign_in
+from tests.world import World, build_world
+
+PURPOSE = "illicit-finance"
+DATA = Path(__file__).resolve().parents[1] / "data"
+TEMPLATES = Path(web.__file__).parent / "templates" / "finance"
+FUNNEL = "MX7700"
+
+
+@pytest.fixture
+def world(platform: Platform) -> World:
+    """The test world with the finance demo: UIF's reports, the funnel alert, and UIF's grant
+    to FinCEN for illicit finance."""
+    w = build_world(platform, entities_per_dataset=0)
+    assert seed(platform, DATA) == []
+    return w
+
+
+def client_for(world: World, username: str, lang: str = "en", purpose: str = PURPOSE,
+               case: str = "UIF/2026/42") -> TestClient:
+    client = TestClient(create_app(world.platform))
+    client.cookies.set("binational_lang", lang)
+    sign_in(client, world, username, purpose=purpose, case=case)
+    return client
+
+
+def post(client: TestClient, url: str, **data: str) -> object:
+    return client.post(url, data={"csrf": csrf_of(client), **data}, follow_redirects=False)
+
+
+def table(html: str, table_id: str) -> str:
+    """The HTML of one table of a page, by id."""
+    part = html[html.index(f'id="{table_id}"'):]
+    return part[:part.index("</table>")]
+
+
+def funnel_alert(world: World) -> dict[str, object]:
+    uif = Caller(world.principal("analyst.uif"),
+                 QueryContext(Purpose.ILLICIT_FINANCE, "test"))
+    return next(a for a in Finance(world.platform).stored_alerts(uif, DATASET)
+                if a["account"] == FUNNEL)
+
+
+def open_case(client: TestClient, alert_id: str, **fields: str) -> str:
+    r = client.post(f"/app/finance/alerts/{alert_id}/case",
+                    data={"csrf": csrf_of(client), **fields}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    found = re.search(r"/app/finance/cases/(fc_[0-9a-f]{16})\?done=open", r.headers["location"])
+    assert found
+    return found.group(1)
+
+
+def test_every_message_has_english_and_spanish_and_every_used_key_exists() -> None:
+    fields = string.Formatter()
+    for key, (en, es) in web.MESSAGES.items():
+        assert en.strip() and es.strip(), key
+        assert ({f for _, f, _, _ in fields.parse(en) if f}
+                == {f for _, f, _, _ in fields.parse(es) if f}), key
+    assert sum(en != es for en, es in web.MESSAGES.values()) > 0.9 * len(web.MESSAGES)
+    used: set[str] = set()
+    for path in [*TEMPLATES.glob("*.html"), Path(web.__file__)]:
+        used.update(re.findall(r"""\bt\(\s*["'](finance\.[a-z0-9_.-]+)["']""",
+                               path.read_text(encoding="utf-8")))
+    used = {k for k in used if not k.endswith(".")}  # prefixes completed from a vocabulary
+    used |= {f"finance.rule.{r}" for r in web.RULES}
+    used |= {f"finance.close.{r}" for r in CLOSE_REASONS}
+    used |= {f"finance.event.{e}" for e in web.EVENTS}
+    used |= {f"finance.sort.{s}" for s in web.SORTS}
+    used |= {f"finance.status.{s}" for s in ("new", "open", "escalated", "closed")}
+    used |= {f"finance.channel.{c}" for c in ("transfer", "cash-deposit", "cash-withdrawal")}
+    used |= {f"finance.case.done.{e}" for e in web.EVENTS}
+    assert len(used) > 100
+    assert sorted(used - set(web.MESSAGES)) == []
+
+
+def test_the_plugin_is_found_through_its_entry_point() -> None:
+    from binational.core.plugins import load
+
+    assert ("finance", web.plugin) in list(load("binational.web"))
+    assert build_router([web.plugin]).routes
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_alerts_list_filters_and_sorts(world: World, lang: str) -> None:
+    client = client_for(world, "analyst.uif", lang)
+    assert 'href="/app/finance/"' in client.get("/app/").text  # the navigation entry
+    r = client.get("/app/finance/")
+    assert r.status_code == 200, r.text
+    rows = re.findall(r'<tr data-alert="(al_[0-9a-f]+)"><td><a [^>]+>([^<]+)</a></td>'
+                      r'<td class="num">([\d.]+)</td>', r.text)
+    assert rows and rows[0][1] == FUNNEL
+    scores = [float(s) for _, _, s in rows]
+    assert scores == sorted(scores, reverse=True)
+    first = r.text[r.text.index(f'data-alert="{rows[0][0]}"'):]
+    first = first[:first.index("</tr>")]
+    funnel = {"en": "Funnel account", "es": "Cuenta embudo"}[lang]
+    new = {"en": "new", "es": "nueva"}[lang]
+    assert funnel in first and DATASET in first and ">UIF<" in first and new in first
+    assert {"en": "Transaction-monitoring alerts",
+            "es": "Alertas de monitoreo"}[lang] in r.text
+    # Filters: by typology, by account text, by score; and sorting by account.
+    only = client.get("/app/finance/", params={"rule": "funnel"}).text
+    listed = re.findall(r'<tr data-alert="[^"]+"><td><a [^>]+>([^<]+)</a>', only)
+    assert FUNNEL in listed and len(listed) <= len(rows)
+    assert all(funnel in row for row in only.split('<tr data-alert=')[1:])
+    none = client.get("/app/finance/", params={"q": "no-such-account"}).text
+    assert 'id="no-alerts"' in none
+    high = client.get("/app/finance/", params={"min_score": "0.99"}).text
+    assert len(re.findall(r"<tr data-alert=", high)) == sum(s >= 0.99 for s in scores)
+    by_account = client.get("/app/finance/", params={"sort": "account"}).text
+    names = re.findall(r'<tr data-alert="[^"]+"><td><a [^>]+>([^<]+)</a>', by_account)
+    assert names == sorted(names) and len(names) == len(rows)
+    # Bad input: a 4xx page with a message, not a stack trace.
+    for params in ({"rule": "bogus"}, {"sort": "random"}, {"min_score": "2"}):
+        bad = client.get("/app/finance/", params=params)
+        assert bad.status_code == 400, params
+        assert 'id="error-message"' in bad.text
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_alert_detail_explains_the_funnel(world: World, lang: str) -> None:
+    alert = funnel_alert(world)
+    client = client_for(world, "analyst.uif", lang)
+    r = client.get(f"/app/finance/alerts/{alert['id']}")
+    assert r.status_code == 200, r.text
+    reasons = r.text[r.text.index('id="alert-reasons"'):]
+    reasons = reasons[:reasons.index("</ul>")]
+    funnel = next(x for x in alert["reasons"] if x["rule"] == "funnel")  # type: ignore[index, union-attr]
+    text = funnel["text_es"] if lang == "es" else funnel["text"]
+    assert text in reasons
+    assert ("withdrawn at another" if lang == "en" else "retirado en otro") in reasons
+    # The funnel's figures from the transactions: deposits in N places, withdrawn elsewhere.
+    with world.platform.db.read() as conn:
+        tx = finance_transaction.c
+        rows = conn.execute(sa.select(tx.channel, tx.location).where(
+            tx.dataset == DATASET, sa.or_(tx.source == FUNNEL, tx.target == FUNNEL))).all()
+    deposits = sorted({loc for ch, loc in rows if ch == "cash-deposit"})
+    withdrawn = sorted({loc for ch, loc in rows if ch == "cash-withdrawal"} - set(deposits))
+    assert len(deposits) >= 3 and withdrawn
+    summary = r.text[r.text.index('id="places-summary"'):]
+    summary = summary[:summary.index("</p>")]
+    assert f"{len(deposits)} " in summary and ", ".join(deposits) in summary
+    assert ", ".join(withdrawn) in summary
+    # Every transaction of the account is in the table.
+    tx_table = table(r.text, "alert-transactions")
+    assert tx_table.count("<tr><td>") == len(rows)
+    assert f"<strong>{FUNNEL}</strong>" in tx_table
+    assert 'id="open-case"' in r.text
+    audit = world.platform.audit.records(actor="analyst.uif", limit=20)
+    assert any(a["action"] == "finance.alert.read" and a["outcome"] == "ok" for a in audit)
+    assert any(a["action"] == "finance.transactions" for a in audit)
+    assert client.get("/app/finance/alerts/al_0000000000000000").status_code == 404
+    assert client.get("/app/finance/alerts/not-an-id").status_code == 404
+
+
+def test_case_workflow_through_the_pages(world: World) -> None:
+    alert = funnel_alert(world)
+    client = client_for(world, "analyst.uif")
+    # CSRF: a form without the token (or with another) is refused, and nothing is opened.
+    r = client.post(f"/app/finance/alerts/{alert['id']}/case", data={"title": "x"})
+    assert r.status_code == 403 and 'id="error-message"' in r.text
+    r = client.post(f"/app/finance/alerts/{alert['id']}/case",
+                    data={"csrf": "0" * 32, "title": "x"})
+    assert r.status_code == 403
+    assert Finance(world.platform).cases(Caller(world.principal("analyst.uif"), QueryContext(
+        Purpose.ILLICIT_FINANCE, "t"))) == []
+    case_id = open_case(client, str(alert["id"]), title="Funnel at the border",
+                        narrative="Five branches in one day.")
+    page = client.get(f"/app/finance/cases/{case_id}?done=open")
+    assert page.status_code == 200
+    assert 'id="finance-done"' in page.text and "Case opened." in page.text
+    assert "Funnel at the border" in page.text and "Five branches in one day." in page.text
+    assert "withdrawn at another" in page.text  # the alert's reasons travel with the case
+    # The alert now links to its case, in the list and on its page.
+    assert f'href="/app/finance/cases/{case_id}"' in client.get("/app/finance/").text
+    assert 'id="alert-case"' in client.get(f"/app/finance/alerts/{alert['id']}").text
+    # A second case on the same alert is not offered.
+    # Assign: to someone of another agency is refused with the reason.
+    r = post(client, f"/app/finance/cases/{case_id}/assign", username="analyst.fincen")
+    assert r.status_code == 400 and "not in UIF" in r.text  # type: ignore[attr-defined]
+    r = post(client, f"/app/finance/cases/{case_id}/assign", username="supervisor.uif")
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    r = post(client, f"/app/finance/cases/{case_id}/annotate", note="  ")
+    assert r.status_code == 400 and "a note needs some text" in r.text  # type: ignore[attr-defined]
+    r = post(client, f"/app/finance/cases/{case_id}/annotate", note="x" * 20_001)
+    assert r.status_code == 400  # type: ignore[attr-defined]
+    r = post(client, f"/app/finance/cases/{case_id}/annotate", note="Cash out in Nogales.")
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    r = post(client, f"/app/finance/cases/{case_id}/escalate", note="for the supervisor")
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = client.get(f"/app/finance/cases/{case_id}").text
+    assert '<dd id="case-status">escalated' in page
+    assert '<dd id="case-assignee">supervisor.uif</dd>' in page
+    assert "Cash out in Nogales." in page[page.index('id="case-narrative"'):]
+    history = table(page, "case-history")
+    assert [k for k in ("opened", "assigned", "added a note", "escalated")
+            if f"<td>{k}</td>" in history] == ["opened", "assigned", "added a note",
+                                               "escalated"]
+    r = post(client, f"/app/finance/cases/{case_id}/close", reason="bored")
+    assert r.status_code == 400 and "unknown close reason" in r.text  # type: ignore[attr-defined]
+    r = post(client, f"/app/finance/cases/{case_id}/close", reason="reported", note="STR")
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = client.get(f"/app/finance/cases/{case_id}").text
+    assert "closed (Closed as: reported to the authorities)" in page
+    assert 'id="close-form"' not in page and 'id="annotate-form"' in page
+    listed = client.get("/app/finance/cases", params={"status": "closed"}).text
+    assert f'data-case="{case_id}"' in listed
+    assert f'data-case="{case_id}"' not in client.get(
+        "/app/finance/cases", params={"status": "open"}).text
+    assert client.get("/app/finance/cases", params={"status": "lost"}).status_code == 400
+    assert client.get("/app/finance/cases/fc_0000000000000000").status_code == 404
+
+
+def test_share_with_fincen_under_the_grant_and_see_the_receipt(world: World) -> None:
+    alert = funnel_alert(world)
+    uif = client_for(world, "analyst.uif")
+    case_id = open_case(uif, str(alert["id"]), narrative="Cash in five branches.")
+    page = uif.get(f"/app/finance/cases/{case_id}").text
+    grants = [g for g in world.platform.policy.grants(world.principal("analyst.uif"))
+              if DATASET in g.datasets]
+    assert len(grants) == 1
+    assert f'<option value="FINCEN|{grants[0].id}">' in page
+    assert 'id="not-shared"' in page
+    assert 'id="receipts-privilege"' in page  # an analyst does not read receipts
+    # A grant that is not one of the offered ones is refused, and nothing is shared.
+    r = post(uif, f"/app/finance/cases/{case_id}/share", share="FINCEN|g_000000000000")
+    assert r.status_code == 403 and "no live grant" in r.text  # type: ignore[attr-defined]
+    r = post(uif, f"/app/finance/cases/{case_id}/share", share="garbage")
+    assert r.status_code == 400  # type: ignore[attr-defined]
+    assert uif.post(f"/app/finance/cases/{case_id}/share",
+                    data={"share": f"FINCEN|{grants[0].id}"}).status_code == 403  # no CSRF
+    fincen = client_for(world, "analyst.fincen", case="FIN-2026-9")
+    assert 'id="no-shared-cases"' in fincen.get("/app/finance/cases").text
+    r = post(uif, f"/app/finance/cases/{case_id}/share", share=f"FINCEN|{grants[0].id}")
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = uif.get(r.headers["location"]).text  # type: ignore[attr-defined]
+    assert f"Case shared with FINCEN under grant {grants[0].id}." in page
+    shares = table(page, "case-shares")
+    assert "<td>FINCEN</td>" in shares and grants[0].id in shares
+
+    # FinCEN: the case is in its list, read-only, with the package.
+    listed = fincen.get("/app/finance/cases").text
+    assert f'href="/app/finance/shared/{case_id}"' in listed
+    shared = fincen.get(f"/app/finance/shared/{case_id}")
+    assert shared.status_code == 200, shared.text
+    assert "Cash in five branches." in shared.text
+    assert "<form" not in shared.text[shared.text.index('id="main"'):]  # nothing to change
+    assert grants[0].id in shared.text[shared.text.index('id="shared-notice"'):]
+    pkg_tx = table(shared.text, "case-transactions")
+    assert pkg_tx.count("<tr><td>") == 17
+    assert "Bank account" in shared.text[shared.text.index('id="package-entities"'):]
+    assert fincen.get(f"/app/finance/cases/{case_id}").status_code == 404  # not FinCEN's
+    r = post(fincen, f"/app/finance/cases/{case_id}/annotate", note="ours now?")
+    assert r.status_code == 404  # type: ignore[attr-defined]
+
+    # UIF: a supervisor sees FinCEN's access receipt on the case.
+    sup = client_for(world, "supervisor.uif")
+    page = sup.get(f"/app/finance/cases/{case_id}").text
+    receipts = table(page, "case-receipts")
+    assert "analyst.fincen (FINCEN, US)" in receipts
+    assert "FIN-2026-9" in receipts and grants[0].id in receipts
+    audit = world.platform.audit.records(limit=200)
+    assert any(a["action"] == "finance.case.share" and a["actor"] == "analyst.uif"
+               for a in audit)
+    assert any(a["action"] == "finance.case.package" and a["actor"] == "analyst.fincen"
+               for a in audit)
+    assert any(a["action"] == "finance.case.receipts" and a["actor"] == "supervisor.uif"
+               for a in audit)
+
+    # Revoking the grant closes the case to FinCEN and takes the option away.
+    world.platform.policy.revoke_grant(world.principal("agency-admin.uif"), grants[0].id,
+                                       "ended")
+    assert fincen.get(f"/app/finance/shared/{case_id}").status_code == 404
+    assert 'id="no-shared-cases"' in fincen.get("/app/finance/cases").text
+    page = uif.get(f"/app/finance/cases/{case_id}").text
+    assert 'id="no-share-grant"' in page and "administrator can create one" in page
+    admin = client_for(world, "agency-admin.uif")
+    assert 'href="/app/grants"' in admin.get(f"/app/finance/cases/{case_id}").text
+
+
+def test_without_a_grant_or_for_another_purpose_nothing_crosses(world: World) -> None:
+    alert = funnel_alert(world)
+    uif = client_for(world, "analyst.uif")
+    case_id = open_case(uif, str(alert["id"]))
+    grant = next(g for g in world.platform.policy.grants(world.principal("analyst.uif"))
+                 if DATASET in g.datasets)
+    post(uif, f"/app/finance/cases/{case_id}/share", share=f"FINCEN|{grant.id}")
+    # CBP has no grant: no alerts, no alert page, no case, no package, no share.
+    cbp = client_for(world, "analyst.cbp", case="CBP-1")
+    assert 'id="no-alerts"' in cbp.get("/app/finance/").text
+    assert cbp.get(f"/app/finance/alerts/{alert['id']}").status_code == 404
+    assert cbp.get(f"/app/finance/cases/{case_id}").status_code == 404
+    assert cbp.get(f"/app/finance/shared/{case_id}").status_code == 404
+    r = post(cbp, f"/app/finance/cases/{case_id}/share", share=f"CBP|{grant.id}")
+    assert r.status_code == 404  # type: ignore[attr-defined]
+    assert 'id="no-shared-cases"' in cbp.get("/app/finance/cases").text
+    denied = world.platform.audit.records(actor="analyst.cbp", limit=50)
+    assert any(a["action"] == "finance.alert.read" and a["outcome"] != "ok" for a in denied)
+    # FinCEN under another purpose sees nothing of UIF's, and is told why.
+    other = client_for(world, "analyst.fincen", purpose="counter-narcotics", case="CN-1")
+    listing = other.get("/app/finance/cases").text
+    assert 'id="no-shared-cases"' in listing and 'id="purpose-hint"' in listing
+    assert other.get(f"/app/finance/shared/{case_id}").status_code == 404
+    assert 'id="no-alerts"' in other.get("/app/finance/").text
+    # An auditor has no finance entry in the navigation (auditors read no records).
+    auditor = client_for(world, "auditor.mx", purpose="audit", case="AUD-1")
+    assert 'href="/app/finance/"' not in auditor.get("/app/").text
+
+
+def test_spanish_case_page(world: World) -> None:
+    alert = funnel_alert(world)
+    client = client_for(world, "analyst.uif", "es")
+    case_id = open_case(client, str(alert["id"]))
+    page = client.get(f"/app/finance/cases/{case_id}?done=open").text
+    assert "Caso abierto." in page and '<dd id="case-status">abierto' in page
+    assert "Compartir con la UIF del otro país" in page
+    assert "retirado en otro" in page
+    assert "depósito en efectivo" in table(page, "case-transactions")
+    assert '<html lang="es">' in page
