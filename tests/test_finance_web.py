@@ -4,10 +4,14 @@ view of the package, and UIF's access receipt; CSRF, denial without a grant, bad
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from pathlib import Path
+from typing import Any
 
+import httpx
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -22,6 +26,7 @@ from binational.finance.demo import DATASET, seed
 from binational.finance.service import CLOSE_REASONS
 from binational.finance.tables import finance_transaction
 from binational.web.app import build_router
+from tests.test_finance import sqlite_platform
 from tests.web_fixtures import csrf_of, sign_in
 from tests.world import World, build_world
 
@@ -29,6 +34,7 @@ PURPOSE = "illicit-finance"
 DATA = Path(__file__).resolve().parents[1] / "data"
 TEMPLATES = Path(web.__file__).parent / "templates" / "finance"
 FUNNEL = "MX7700"
+__all__ = ["sqlite_platform"]  # the SQLite-only fixture of the finance tests
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def client_for(world: World, username: str, lang: str = "en", purpose: str = PUR
     return client
 
 
-def post(client: TestClient, url: str, **data: str) -> object:
+def post(client: TestClient, url: str, **data: str) -> httpx.Response:
     return client.post(url, data={"csrf": csrf_of(client), **data}, follow_redirects=False)
 
 
@@ -58,7 +64,7 @@ def table(html: str, table_id: str) -> str:
     return part[:part.index("</table>")]
 
 
-def funnel_alert(world: World) -> dict[str, object]:
+def funnel_alert(world: World) -> dict[str, Any]:
     uif = Caller(world.principal("analyst.uif"),
                  QueryContext(Purpose.ILLICIT_FINANCE, "test"))
     return next(a for a in Finance(world.platform).stored_alerts(uif, DATASET)
@@ -93,6 +99,7 @@ def test_every_message_has_english_and_spanish_and_every_used_key_exists() -> No
     used |= {f"finance.status.{s}" for s in ("new", "open", "escalated", "closed")}
     used |= {f"finance.channel.{c}" for c in ("transfer", "cash-deposit", "cash-withdrawal")}
     used |= {f"finance.case.done.{e}" for e in web.EVENTS}
+    used |= {f"finance.detail.{d}" for d in web.DETAILS}
     assert len(used) > 100
     assert sorted(used - set(web.MESSAGES)) == []
 
@@ -149,7 +156,7 @@ def test_alert_detail_explains_the_funnel(world: World, lang: str) -> None:
     assert r.status_code == 200, r.text
     reasons = r.text[r.text.index('id="alert-reasons"'):]
     reasons = reasons[:reasons.index("</ul>")]
-    funnel = next(x for x in alert["reasons"] if x["rule"] == "funnel")  # type: ignore[index, union-attr]
+    funnel = next(x for x in alert["reasons"] if x["rule"] == "funnel")
     text = funnel["text_es"] if lang == "es" else funnel["text"]
     assert text in reasons
     assert ("withdrawn at another" if lang == "en" else "retirado en otro") in reasons
@@ -201,17 +208,17 @@ def test_case_workflow_through_the_pages(world: World) -> None:
     # A second case on the same alert is not offered.
     # Assign: to someone of another agency is refused with the reason.
     r = post(client, f"/app/finance/cases/{case_id}/assign", username="analyst.fincen")
-    assert r.status_code == 400 and "not in UIF" in r.text  # type: ignore[attr-defined]
+    assert r.status_code == 400 and "not in UIF" in r.text
     r = post(client, f"/app/finance/cases/{case_id}/assign", username="supervisor.uif")
-    assert r.status_code == 303  # type: ignore[attr-defined]
+    assert r.status_code == 303
     r = post(client, f"/app/finance/cases/{case_id}/annotate", note="  ")
-    assert r.status_code == 400 and "a note needs some text" in r.text  # type: ignore[attr-defined]
+    assert r.status_code == 400 and "a note needs some text" in r.text
     r = post(client, f"/app/finance/cases/{case_id}/annotate", note="x" * 20_001)
-    assert r.status_code == 400  # type: ignore[attr-defined]
+    assert r.status_code == 400
     r = post(client, f"/app/finance/cases/{case_id}/annotate", note="Cash out in Nogales.")
-    assert r.status_code == 303  # type: ignore[attr-defined]
+    assert r.status_code == 303
     r = post(client, f"/app/finance/cases/{case_id}/escalate", note="for the supervisor")
-    assert r.status_code == 303  # type: ignore[attr-defined]
+    assert r.status_code == 303
     page = client.get(f"/app/finance/cases/{case_id}").text
     assert '<dd id="case-status">escalated' in page
     assert '<dd id="case-assignee">supervisor.uif</dd>' in page
@@ -221,9 +228,9 @@ def test_case_workflow_through_the_pages(world: World) -> None:
             if f"<td>{k}</td>" in history] == ["opened", "assigned", "added a note",
                                                "escalated"]
     r = post(client, f"/app/finance/cases/{case_id}/close", reason="bored")
-    assert r.status_code == 400 and "unknown close reason" in r.text  # type: ignore[attr-defined]
+    assert r.status_code == 400 and "unknown close reason" in r.text
     r = post(client, f"/app/finance/cases/{case_id}/close", reason="reported", note="STR")
-    assert r.status_code == 303  # type: ignore[attr-defined]
+    assert r.status_code == 303
     page = client.get(f"/app/finance/cases/{case_id}").text
     assert "closed (Closed as: reported to the authorities)" in page
     assert 'id="close-form"' not in page and 'id="annotate-form"' in page
@@ -248,16 +255,16 @@ def test_share_with_fincen_under_the_grant_and_see_the_receipt(world: World) -> 
     assert 'id="receipts-privilege"' in page  # an analyst does not read receipts
     # A grant that is not one of the offered ones is refused, and nothing is shared.
     r = post(uif, f"/app/finance/cases/{case_id}/share", share="FINCEN|g_000000000000")
-    assert r.status_code == 403 and "no live grant" in r.text  # type: ignore[attr-defined]
+    assert r.status_code == 403 and "no live grant" in r.text
     r = post(uif, f"/app/finance/cases/{case_id}/share", share="garbage")
-    assert r.status_code == 400  # type: ignore[attr-defined]
+    assert r.status_code == 400
     assert uif.post(f"/app/finance/cases/{case_id}/share",
                     data={"share": f"FINCEN|{grants[0].id}"}).status_code == 403  # no CSRF
     fincen = client_for(world, "analyst.fincen", case="FIN-2026-9")
     assert 'id="no-shared-cases"' in fincen.get("/app/finance/cases").text
     r = post(uif, f"/app/finance/cases/{case_id}/share", share=f"FINCEN|{grants[0].id}")
-    assert r.status_code == 303  # type: ignore[attr-defined]
-    page = uif.get(r.headers["location"]).text  # type: ignore[attr-defined]
+    assert r.status_code == 303
+    page = uif.get(r.headers["location"]).text
     assert f"Case shared with FINCEN under grant {grants[0].id}." in page
     shares = table(page, "case-shares")
     assert "<td>FINCEN</td>" in shares and grants[0].id in shares
@@ -275,7 +282,7 @@ def test_share_with_fincen_under_the_grant_and_see_the_receipt(world: World) -> 
     assert "Bank account" in shared.text[shared.text.index('id="package-entities"'):]
     assert fincen.get(f"/app/finance/cases/{case_id}").status_code == 404  # not FinCEN's
     r = post(fincen, f"/app/finance/cases/{case_id}/annotate", note="ours now?")
-    assert r.status_code == 404  # type: ignore[attr-defined]
+    assert r.status_code == 404
 
     # UIF: a supervisor sees FinCEN's access receipt on the case.
     sup = client_for(world, "supervisor.uif")
@@ -316,7 +323,7 @@ def test_without_a_grant_or_for_another_purpose_nothing_crosses(world: World) ->
     assert cbp.get(f"/app/finance/cases/{case_id}").status_code == 404
     assert cbp.get(f"/app/finance/shared/{case_id}").status_code == 404
     r = post(cbp, f"/app/finance/cases/{case_id}/share", share=f"CBP|{grant.id}")
-    assert r.status_code == 404  # type: ignore[attr-defined]
+    assert r.status_code == 404
     assert 'id="no-shared-cases"' in cbp.get("/app/finance/cases").text
     denied = world.platform.audit.records(actor="analyst.cbp", limit=50)
     assert any(a["action"] == "finance.alert.read" and a["outcome"] != "ok" for a in denied)
@@ -341,3 +348,40 @@ def test_spanish_case_page(world: World) -> None:
     assert "retirado en otro" in page
     assert "depósito en efectivo" in table(page, "case-transactions")
     assert '<html lang="es">' in page
+
+
+def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
+                                                  tmp_path: Path) -> None:
+    """With a trained model, an alert's page lists the features that moved its score most:
+    LightGBM's contributions of that account's row (all of them add up to its log-odds)."""
+    from binational.core.ingest import ingest
+    from binational.finance.generate import synthetic
+
+    platform = sqlite_platform
+    world = build_world(platform, entities_per_dataset=0)
+    for name, seed_ in (("uif_aml_train", 1), ("uif_aml_test", 2)):
+        synthetic(300, 2_000, patterns=14, seed=seed_).write_amlsim(tmp_path / name)
+        platform.catalog.add(name, "UIF", name)
+        ingest(platform.db, platform.store, "amlsim", tmp_path / name, name, actor="t")
+    uif = Caller(world.principal("analyst.uif"), QueryContext(Purpose.ILLICIT_FINANCE, "t"))
+    fin = Finance(platform)
+    model_id = fin.train(uif, ["uif_aml_train"])["model"]
+    fin.alerts(uif, "uif_aml_test")
+    alert = next(a for a in fin.stored_alerts(uif, "uif_aml_test")
+                 if a["model_score"] is not None and a["model_id"] == model_id)
+    every = fin.model_explanation(uif, "uif_aml_test", alert["account"], model_id, top=10_000)
+    trained = fin.latest_model("UIF", model_id)
+    assert trained is not None and len(every) == len(trained.names)
+    bias = float(trained.booster.predict(np.zeros((1, len(trained.names))),
+                                         pred_contrib=True)[0][-1])
+    p = float(alert["model_score"])
+    assert sum(f["contribution"] for f in every) + bias == pytest.approx(
+        math.log(p / (1 - p)), abs=1e-6)
+    client = client_for(world, "analyst.uif")
+    r = client.get(f"/app/finance/alerts/{alert['id']}")
+    assert r.status_code == 200, r.text
+    shown = re.findall(r"<tr><td><code>([^<]+)</code></td>", table(r.text, "model-features"))
+    assert shown == [f["feature"] for f in every[:5]]
+    magnitudes = [abs(f["contribution"]) for f in every]
+    assert magnitudes == sorted(magnitudes, reverse=True)
+    assert f"(rules {alert['rule_score']:.2f}; model {p:.2f})" in r.text

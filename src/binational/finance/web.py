@@ -36,6 +36,7 @@ HERE = Path(__file__).parent
 RULES = (*DEFAULT_WEIGHTS, "model")
 SORTS = ("score", "account", "dataset")
 EVENTS = ("open", "assign", "annotate", "escalate", "close", "share")
+DETAILS = ("account", "alert", "assignee", "note", "reason", "recipient", "grant")
 ID_RE = r"^[a-z]{2}_[0-9a-f]{16}$"
 MAX_NOTE = 20_000
 
@@ -224,6 +225,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "finance.event.escalate": ("escalated", "escaló"),
     "finance.event.close": ("closed", "cerró"),
     "finance.event.share": ("shared", "compartió"),
+    "finance.detail.account": ("account", "cuenta"),
+    "finance.detail.alert": ("alert", "alerta"),
+    "finance.detail.assignee": ("assigned to", "asignado a"),
+    "finance.detail.note": ("note", "nota"),
+    "finance.detail.reason": ("reason", "motivo"),
+    "finance.detail.recipient": ("recipient", "destinatario"),
+    "finance.detail.grant": ("grant", "autorización"),
     "finance.share.title": ("Share with the other country's FIU",
                             "Compartir con la UIF del otro país"),
     "finance.share.intro": (
