@@ -130,6 +130,9 @@ def test_alerts_list_filters_and_sorts(world: World, lang: str) -> None:
     assert {"en": "Transaction-monitoring alerts",
             "es": "Alertas de monitoreo"}[lang] in r.text
     # Filters: by typology, by account text, by score; and sorting by account.
+    mine = client.get("/app/finance/", params={"dataset": DATASET}).text
+    assert len(re.findall(r"<tr data-alert=", mine)) == len(rows)
+    assert 'id="no-alerts"' in client.get("/app/finance/", params={"dataset": "nope"}).text
     only = client.get("/app/finance/", params={"rule": "funnel"}).text
     listed = re.findall(r'<tr data-alert="[^"]+"><td><a [^>]+>([^<]+)</a>', only)
     assert FUNNEL in listed and len(listed) <= len(rows)
@@ -209,6 +212,11 @@ def test_case_workflow_through_the_pages(world: World) -> None:
     # Assign: to someone of another agency is refused with the reason.
     r = post(client, f"/app/finance/cases/{case_id}/assign", username="analyst.fincen")
     assert r.status_code == 400 and "not in UIF" in r.text
+    r = post(client, f"/app/finance/cases/{case_id}/assign", username="nobody.uif")
+    assert r.status_code == 404 and "no user &#39;nobody.uif&#39;" in r.text
+    assert 'id="case-facts"' in r.text  # the case page again, with the reason
+    r = post(client, f"/app/finance/cases/{case_id}/assign", username="")
+    assert r.status_code == 400 and 'id="error-message"' in r.text
     r = post(client, f"/app/finance/cases/{case_id}/assign", username="supervisor.uif")
     assert r.status_code == 303
     r = post(client, f"/app/finance/cases/{case_id}/annotate", note="  ")

@@ -21,7 +21,7 @@ from fastapi import Path as PathParam
 from fastapi import Query
 from fastapi.responses import HTMLResponse, Response
 
-from binational.core.errors import BinationalError, Forbidden
+from binational.core.errors import BinationalError, Forbidden, NotFound
 from binational.core.identity import Principal
 from binational.core.policy import ROLE_ACTIONS, Privilege
 from binational.core.vocab import Purpose, Role
@@ -39,6 +39,7 @@ EVENTS = ("open", "assign", "annotate", "escalate", "close", "share")
 DETAILS = ("account", "alert", "assignee", "note", "reason", "recipient", "grant")
 ID_RE = r"^[a-z]{2}_[0-9a-f]{16}$"
 MAX_NOTE = 20_000
+MAX_ALERTS = 1_000
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "finance.nav": ("Illicit finance", "Finanzas ilícitas"),
@@ -374,11 +375,11 @@ def alerts(
         raise WebError(400, "error.invalid")
     fin = _service(page)
     caller = page.caller
-    found = fin.stored_alerts(caller, limit=1000)
-    datasets = sorted({a["dataset"] for a in found})
+    # The best 1,000 alerts (of the dataset asked for); the other filters narrow them down.
+    found = fin.stored_alerts(caller, dataset or None, limit=MAX_ALERTS)
+    datasets = sorted({a["dataset"] for a in found} | ({dataset} if dataset else set()))
     rows = [a for a in found
-            if (not dataset or a["dataset"] == dataset)
-            and (not rule or any(r["rule"] == rule for r in a["reasons"]))
+            if (not rule or any(r["rule"] == rule for r in a["reasons"]))
             and (not q or q.strip().lower() in a["account"].lower())
             and (min_score is None or a["score"] >= min_score)]
     key: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -496,8 +497,8 @@ def _act(page: Page, case_id: str, kind: str, run: Callable[[Finance], Any],
     except WebError:
         raise
     except BinationalError as exc:
-        if exc.status == 404:
-            raise
+        if isinstance(exc, NotFound) and exc.message.startswith("no case"):
+            raise  # not a case of this agency: the same page as a case that does not exist
         return _case_page(page, case_id, exc.status if 400 <= exc.status < 500 else 400,
                           f"{page.t('finance.case.refused')} {exc.message}", values=values)
     return page.redirect(page.url(f"/finance/cases/{case_id}", done=kind))
@@ -556,7 +557,7 @@ def share(page: WorkingDep, form: FormDep,
         return _case_page(page, case_id, 403,
                           page.t("finance.share.no_grant", recipient=recipient))
     except BinationalError as exc:
-        if exc.status == 404 and "no case" in exc.message:
+        if isinstance(exc, NotFound) and exc.message.startswith("no case"):
             raise
         return _case_page(page, case_id, exc.status if 400 <= exc.status < 500 else 400,
                           f"{page.t('finance.case.refused')} {exc.message}")
