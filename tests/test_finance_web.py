@@ -111,44 +111,71 @@ def test_the_plugin_is_found_through_its_entry_point() -> None:
     assert build_router([web.plugin]).routes
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_alerts_list_filters_and_sorts(world: World, lang: str) -> None:
-    client = client_for(world, "analyst.uif", lang)
-    assert 'href="/app/finance/"' in client.get("/app/").text  # the navigation entry
-    r = client.get("/app/finance/")
-    assert r.status_code == 200, r.text
-    rows = re.findall(r'<tr data-alert="(al_[0-9a-f]+)"><td><a [^>]+>([^<]+)</a></td>'
-                      r'<td class="num">([\d.]+)</td>', r.text)
-    assert rows and rows[0][1] == FUNNEL
-    scores = [float(s) for _, _, s in rows]
-    assert scores == sorted(scores, reverse=True)
-    first = r.text[r.text.index(f'data-alert="{rows[0][0]}"'):]
-    first = first[:first.index("</tr>")]
-    funnel = {"en": "Funnel account", "es": "Cuenta embudo"}[lang]
-    new = {"en": "new", "es": "nueva"}[lang]
-    assert funnel in first and DATASET in first and ">UIF<" in first and new in first
-    assert {"en": "Transaction-monitoring alerts",
-            "es": "Alertas de monitoreo"}[lang] in r.text
-    # Filters: by typology, by account text, by score; and sorting by account.
-    mine = client.get("/app/finance/", params={"dataset": DATASET}).text
-    assert len(re.findall(r"<tr data-alert=", mine)) == len(rows)
-    assert 'id="no-alerts"' in client.get("/app/finance/", params={"dataset": "nope"}).text
-    only = client.get("/app/finance/", params={"rule": "funnel"}).text
-    listed = re.findall(r'<tr data-alert="[^"]+"><td><a [^>]+>([^<]+)</a>', only)
-    assert FUNNEL in listed and len(listed) <= len(rows)
-    assert all(funnel in row for row in only.split('<tr data-alert=')[1:])
-    none = client.get("/app/finance/", params={"q": "no-such-account"}).text
-    assert 'id="no-alerts"' in none
-    high = client.get("/app/finance/", params={"min_score": "0.99"}).text
-    assert len(re.findall(r"<tr data-alert=", high)) == sum(s >= 0.99 for s in scores)
-    by_account = client.get("/app/finance/", params={"sort": "account"}).text
-    names = re.findall(r'<tr data-alert="[^"]+"><td><a [^>]+>([^<]+)</a>', by_account)
-    assert names == sorted(names) and len(names) == len(rows)
-    # Bad input: a 4xx page with a message, not a stack trace.
-    for params in ({"rule": "bogus"}, {"sort": "random"}, {"min_score": "2"}):
-        bad = client.get("/app/finance/", params=params)
-        assert bad.status_code == 400, params
-        assert 'id="error-message"' in bad.text
+def rows_of(html: str) -> list[tuple[str, str, float, str]]:
+    """(alert id, account, score, dataset) of each row of the alerts table."""
+    return [(a, acct, float(score), ds) for a, acct, score, ds in re.findall(
+        r'<tr data-alert="(al_[0-9a-f]+)"><td><a [^>]+>([^<]+)</a></td>'
+        r'<td class="num">([\d.]+)</td><td>[^<]+</td>\s*<td>[^<]*</td><td>([^<]+)</td>', html)]
+
+
+def test_alerts_list_filters_and_sorts(world: World, tmp_path: Path) -> None:
+    """Two datasets of UIF's: the demo's and a synthetic AMLSim sample with many alerts."""
+    from binational.core.ingest import ingest
+    from binational.finance.generate import synthetic
+
+    platform = world.platform
+    synthetic(300, 2_000, patterns=14, seed=3).write_amlsim(tmp_path / "aml")
+    platform.catalog.add("uif_aml", "UIF", "AMLSim sample (test)")
+    ingest(platform.db, platform.store, "amlsim", tmp_path / "aml", "uif_aml", actor="t")
+    uif = Caller(world.principal("analyst.uif"), QueryContext(Purpose.ILLICIT_FINANCE, "t"))
+    flagged = [a for a in Finance(platform).alerts(uif, "uif_aml", use_model=False)
+               if a.flagged]
+    assert len(flagged) > 5
+    for lang in ("en", "es"):
+        client = client_for(world, "analyst.uif", lang)
+        assert 'href="/app/finance/"' in client.get("/app/").text  # the navigation entry
+        r = client.get("/app/finance/")
+        assert r.status_code == 200, r.text
+        assert {"en": "Transaction-monitoring alerts",
+                "es": "Alertas de monitoreo"}[lang] in r.text
+        rows = rows_of(r.text)
+        assert len(rows) == len(flagged) + 1
+        assert {d for *_, d in rows} == {DATASET, "uif_aml"}
+        scores = [s for _, _, s, _ in rows]
+        assert scores == sorted(scores, reverse=True)
+        funnel_row = r.text[r.text.index(f'data-alert="{funnel_alert(world)["id"]}"'):]
+        funnel_row = funnel_row[:funnel_row.index("</tr>")]
+        funnel = {"en": "Funnel account", "es": "Cuenta embudo"}[lang]
+        new = {"en": "new", "es": "nueva"}[lang]
+        assert funnel in funnel_row and ">UIF<" in funnel_row and new in funnel_row
+        # Filters: by dataset, typology, account text and score; sorting by account, dataset.
+        demo = rows_of(client.get("/app/finance/", params={"dataset": DATASET}).text)
+        assert [acct for _, acct, _, _ in demo] == [FUNNEL]
+        aml = rows_of(client.get("/app/finance/", params={"dataset": "uif_aml"}).text)
+        assert sorted(aml) == sorted(r for r in rows if r[3] == "uif_aml")
+        fan_in = {a.account for a in flagged if any(x["rule"] == "fan-in" for x in a.reasons)}
+        assert fan_in and len(fan_in) < len(flagged)
+        only = rows_of(client.get("/app/finance/", params={"rule": "fan-in"}).text)
+        assert {acct for _, acct, _, _ in only} == fan_in
+        text = flagged[0].account[:2]
+        by_text = rows_of(client.get("/app/finance/", params={"q": text}).text)
+        assert {acct for _, acct, _, _ in by_text} == {acct for _, acct, _, _ in rows
+                                                       if text.lower() in acct.lower()}
+        cut = sorted(scores)[len(scores) // 2]
+        high = rows_of(client.get("/app/finance/", params={"min_score": str(cut)}).text)
+        assert len(high) == sum(s >= cut for s in scores) < len(rows)
+        by_account = rows_of(client.get("/app/finance/", params={"sort": "account"}).text)
+        assert [acct for _, acct, _, _ in by_account] == sorted(acct for _, acct, _, _ in rows)
+        by_ds = rows_of(client.get("/app/finance/", params={"sort": "dataset"}).text)
+        assert [d for *_, d in by_ds] == sorted(d for *_, d in rows)
+        assert 'id="no-alerts"' in client.get("/app/finance/", params={"q": "zzz-none"}).text
+        assert 'id="no-alerts"' in client.get("/app/finance/", params={"dataset": "nope"}).text
+        # Bad input: a 4xx page with a message, not a stack trace.
+        for params in ({"rule": "bogus"}, {"sort": "random"}, {"min_score": "2"},
+                       {"q": "x" * 200}):
+            bad = client.get("/app/finance/", params=params)
+            assert bad.status_code == 400, params
+            assert 'id="error-message"' in bad.text
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

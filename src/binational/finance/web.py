@@ -66,7 +66,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "finance.sort.score": ("Score, highest first", "Puntaje, de mayor a menor"),
     "finance.sort.account": ("Account", "Cuenta"),
     "finance.sort.dataset": ("Dataset", "Conjunto de datos"),
-    "finance.alerts.count": ("{n} alerts", "{n} alertas"),
+    "finance.alerts.count": ("Alerts: {n}", "Alertas: {n}"),
     "finance.alerts.none": ("No alerts match.", "Ninguna alerta coincide."),
     "finance.col.account": ("Account", "Cuenta"),
     "finance.col.score": ("Score", "Puntaje"),
