@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,16 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from binational.core.access import Caller
 from binational.core.api.app import create_app
+from binational.core.errors import Forbidden
 from binational.core.platform import Platform
-from binational.core.policy import QueryContext
-from binational.core.vocab import Purpose
+from binational.core.policy import GrantRequest, QueryContext
+from binational.core.store import utcnow
+from binational.core.vocab import Action, Country, Purpose
 from binational.finance import Finance, web
 from binational.finance.demo import DATASET, seed
 from binational.finance.service import CLOSE_REASONS
@@ -420,3 +425,74 @@ def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
     magnitudes = [abs(f["contribution"]) for f in every]
     assert magnitudes == sorted(magnitudes, reverse=True)
     assert f"(rules {alert['rule_score']:.2f}; model {p:.2f})" in r.text
+
+
+# -- the service parts the pages use: which grants a case may be shared under -----------------
+
+GRANT_SPEC = st.fixed_dictionaries({
+    "recipient": st.sampled_from(["FINCEN", "CBP", "country:US", "country:MX"]),
+    "purposes": st.sets(st.sampled_from([Purpose.ILLICIT_FINANCE, Purpose.COUNTER_NARCOTICS]),
+                        min_size=1),
+    "actions": st.sets(st.sampled_from([Action.READ, Action.SEARCH]), min_size=1),
+    "covers": st.booleans(),
+    "schemata": st.sampled_from([None, ("BankAccount",), ("Person",)]),
+    "revoked": st.booleans(),
+})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(specs=st.lists(GRANT_SPEC, min_size=1, max_size=3))
+def test_a_case_is_offered_and_shared_only_under_a_fitting_live_grant(
+        sqlite_platform: Platform, specs: list[dict[str, Any]]) -> None:
+    """Whatever grants UIF has given, FinCEN is offered exactly the live ones that cover the
+    case's whole dataset for reading with the purpose illicit-finance, addressed to FinCEN or
+    to its country; sharing under any other grant is refused; FinCEN sees the case while the
+    grant it was shared under lives. A grant limited to some schemata does not do:
+    transactions are rows, not entities of a schema."""
+    platform = sqlite_platform
+    if "UIF" not in {a.code for a in platform.identity.agencies()}:
+        build_world(platform, entities_per_dataset=0)
+        seed(platform, DATA)
+        platform.catalog.add("uif_other", "UIF", "another dataset")
+    admin = platform.identity.principal("agency-admin.uif")
+    for g in platform.policy.grants(admin):  # each example starts without a live grant
+        if g.status(utcnow()) == "live":
+            platform.policy.revoke_grant(admin, g.id, "next example")
+    fin = Finance(platform)
+    uif = Caller(platform.identity.principal("analyst.uif"),
+                 QueryContext(Purpose.ILLICIT_FINANCE, "t"))
+    fincen = Caller(platform.identity.principal("analyst.fincen"),
+                    QueryContext(Purpose.ILLICIT_FINANCE, "t"))
+    case = fin.open_case(uif, DATASET, account=FUNNEL)
+    expected: set[str] = set()
+    made: list[str] = []
+    for spec in specs:
+        recipient = spec["recipient"]
+        country = recipient.removeprefix("country:") if ":" in recipient else None
+        grant = platform.policy.create_grant(admin, GrantRequest(
+            owner_agency="UIF", datasets=[DATASET if spec["covers"] else "uif_other"],
+            actions=sorted(spec["actions"]), purposes=sorted(spec["purposes"]),
+            legal_basis="test", expires_at=utcnow() + timedelta(days=5),
+            recipient_agency=None if country else recipient,
+            recipient_country=Country(country) if country else None,
+            schemata=spec["schemata"]))
+        made.append(grant.id)
+        if spec["revoked"]:
+            platform.policy.revoke_grant(admin, grant.id, "test")
+        elif (recipient in ("FINCEN", "country:US") and spec["covers"]
+              and Purpose.ILLICIT_FINANCE in spec["purposes"] and Action.READ in spec["actions"]
+              and spec["schemata"] is None):
+            expected.add(grant.id)
+    offered = {g.id for code, g in fin.share_grants(uif, case["id"]) if code == "FINCEN"}
+    assert offered == expected
+    for gid in made:
+        if gid in expected:
+            assert fin.share(uif, case["id"], "FINCEN", gid)["grant"] == gid
+        else:
+            with pytest.raises(Forbidden):
+                fin.share(uif, case["id"], "FINCEN", gid)
+    assert ({c["id"] for c in fin.shared_with_me(fincen)} == {case["id"]}) == bool(expected)
+    for gid in expected:  # revoking every grant it was shared under closes it to FinCEN
+        platform.policy.revoke_grant(admin, gid, "ended")
+    assert fin.shared_with_me(fincen) == []

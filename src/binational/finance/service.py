@@ -526,7 +526,8 @@ class Finance:
 
     def share_grants(self, caller: Caller, case_id: str) -> list[tuple[str, Grant]]:
         """(recipient agency, grant) pairs a case may be shared under: live grants of the
-        case's owner that cover its dataset for reading with the purpose illicit-finance."""
+        case's owner that open its whole dataset (transactions are not entities of a schema)
+        for reading with the purpose illicit-finance."""
         row = self._own_case(caller, case_id, "finance.case.share_grants")
         now = utcnow()
         agencies = [a for a in self.platform.identity.agencies() if a.code != row["agency"]]
@@ -535,7 +536,7 @@ class Finance:
             if (g.owner_agency != row["agency"] or g.status(now) != "live"
                     or row["dataset"] not in g.datasets or Action.READ not in g.actions
                     or Purpose.ILLICIT_FINANCE not in g.purposes
-                    or (g.schemata is not None and "BankAccount" not in g.schemata)):
+                    or g.schemata is not None):  # a package holds more than entities
                 continue
             out += [(a.code, g) for a in agencies if a.code == g.recipient_agency
                     or (g.recipient_agency is None and a.country == g.recipient_country)]
