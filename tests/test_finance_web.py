@@ -496,3 +496,34 @@ def test_a_case_is_offered_and_shared_only_under_a_fitting_live_grant(
     for gid in expected:  # revoking every grant it was shared under closes it to FinCEN
         platform.policy.revoke_grant(admin, gid, "ended")
     assert fin.shared_with_me(fincen) == []
+
+
+def test_api_share_under_a_chosen_grant_and_read_the_case_receipts(world: World) -> None:
+    """The same steps over the JSON API: the grants a case may go under, a share under one of
+    them, and the case's receipts for whoever may read receipts."""
+    client = TestClient(create_app(world.platform))
+    ctx = {"X-Purpose": PURPOSE, "X-Case-Reference": "UIF/2026/43"}
+
+    def auth(user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {world.login(user)}", **ctx}
+
+    uif, sup, fincen = auth("analyst.uif"), auth("supervisor.uif"), auth("analyst.fincen")
+    alert = funnel_alert(world)
+    case = client.post("/finance/cases", json={"dataset": DATASET, "alert": alert["id"]},
+                       headers=uif).json()
+    options = client.get(f"/finance/cases/{case['id']}/grants", headers=uif).json()
+    assert [(o["recipient"], o["status"]) for o in options["results"]] == [("FINCEN", "live")]
+    gid = options["results"][0]["id"]
+    bad = client.post(f"/finance/cases/{case['id']}/share",
+                      json={"recipient": "FINCEN", "grant": "g_not_one_of_them"}, headers=uif)
+    assert bad.status_code == 403 and "no live grant" in bad.text
+    ok = client.post(f"/finance/cases/{case['id']}/share",
+                     json={"recipient": "FINCEN", "grant": gid}, headers=uif)
+    assert ok.status_code == 200 and ok.json()["grant"] == gid
+    assert client.get(f"/finance/cases/{case['id']}/package", headers=fincen).status_code == 200
+    assert client.get(f"/finance/cases/{case['id']}/receipts", headers=uif).status_code == 403
+    assert client.get(f"/finance/cases/{case['id']}/grants", headers=fincen).status_code == 404
+    receipts = client.get(f"/finance/cases/{case['id']}/receipts", headers=sup).json()
+    assert receipts["total"] >= 1
+    assert all(r["reader_agency"] == "FINCEN" and r["grant_id"] == gid
+               and r["case_ref"] == "UIF/2026/43" for r in receipts["results"])
