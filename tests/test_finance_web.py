@@ -425,6 +425,18 @@ def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
     magnitudes = [abs(f["contribution"]) for f in every]
     assert magnitudes == sorted(magnitudes, reverse=True)
     assert f"(rules {alert['rule_score']:.2f}; model {p:.2f})" in r.text
+    # FinCEN, reading UIF's dataset under a grant, sees the alert and its scores, but not
+    # the features of UIF's model; the read leaves UIF a receipt.
+    platform.policy.create_grant(world.principal("agency-admin.uif"), GrantRequest(
+        owner_agency="UIF", datasets=["uif_aml_test"], actions=[Action.READ],
+        purposes=[Purpose.ILLICIT_FINANCE], legal_basis="test",
+        expires_at=utcnow() + timedelta(days=5), recipient_agency="FINCEN"))
+    fincen = client_for(world, "analyst.fincen", case="FIN-7")
+    r = fincen.get(f"/app/finance/alerts/{alert['id']}")
+    assert r.status_code == 200, r.text
+    assert 'id="model-features"' not in r.text and 'id="not-owner"' in r.text
+    assert any(x["reader"] == "analyst.fincen" and x["case_ref"] == "FIN-7"
+               for x in platform.audit.receipts("UIF"))
 
 
 # -- the service parts the pages use: which grants a case may be shared under -----------------

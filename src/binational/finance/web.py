@@ -390,9 +390,9 @@ def alerts(
     cases = _own_cases_by_alert(page)
     owners = page.platform.catalog.all()
     return _render(page, "finance/alerts.html", rows=rows, datasets=datasets, rules=RULES,
-                       sorts=SORTS, dataset=dataset or "", rule=rule or "", q=q or "",
-                       min_score="" if min_score is None else min_score, sort=sort,
-                       cases=cases, owners=owners, hint=_purpose_hint(page))
+                   sorts=SORTS, dataset=dataset or "", rule=rule or "", q=q or "",
+                   min_score="" if min_score is None else min_score, sort=sort,
+                   cases=cases, owners=owners, hint=_purpose_hint(page))
 
 
 def _purpose_hint(page: Page) -> bool:
@@ -406,18 +406,20 @@ def _alert_page(page: Page, alert_id: str, status: int = 200,
     alert = fin.stored_alert(caller, alert_id)
     transactions = fin.account_transactions(caller, alert["dataset"], alert["account"])
     explained: list[dict[str, Any]] = []
-    if alert["model_id"] and alert["model_score"] is not None:
-        explained = fin.model_explanation(caller, alert["dataset"], alert["account"],
-                                          alert["model_id"])
     info = page.platform.catalog.all().get(alert["dataset"])
     own = info is not None and info.agency == caller.principal.agency
+    if alert["model_id"] and alert["model_score"] is not None:
+        try:
+            explained = fin.model_explanation(caller, alert["dataset"], alert["account"],
+                                              alert["model_id"])
+        except NotFound:  # another agency's model: its features are not ours to show
+            explained = []
     case = _own_cases_by_alert(page).get(alert_id) if own else None
     return _render(page, "finance/alert.html", status=status, a=alert,
-                       transactions=transactions, places=places(transactions,
-                                                                alert["account"]),
-                       explained=explained, owner=info.agency if info else "?", own=own,
-                       case=case, error=error, reason_text=lambda r: _reason_text(page, r),
-                       hint=_purpose_hint(page))
+                   transactions=transactions, places=places(transactions, alert["account"]),
+                   explained=explained, owner=info.agency if info else "?", own=own,
+                   case=case, error=error, reason_text=lambda r: _reason_text(page, r),
+                   hint=_purpose_hint(page))
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -452,7 +454,7 @@ def cases(page: WorkingDep,
     own = fin.cases(page.caller, status or None)
     shared = fin.shared_with_me(page.caller)
     return _render(page, "finance/cases.html", own=own, shared=shared, wanted=status or "",
-                       statuses=CASE_STATUSES, hint=_purpose_hint(page))
+                   statuses=CASE_STATUSES, hint=_purpose_hint(page))
 
 
 def _case_page(page: Page, case_id: str, status: int = 200, error: str | None = None,
@@ -476,11 +478,11 @@ def _case_page(page: Page, case_id: str, status: int = 200, error: str | None = 
     elif done and done != "share":
         message = page.t(f"finance.case.done.{done}")
     return _render(page, "finance/case.html", status=status, c=case, pkg=package,
-                       receipts=receipts, options=options, users=users, error=error,
+                   receipts=receipts, options=options, users=users, error=error,
                    entities=_entities(page, package["entities"]),
-                       done=message, reasons=CLOSE_REASONS, values=values or {},
-                       reason_text=lambda r: _reason_text(page, r),
-                       admin=page.may(Privilege.MANAGE_GRANTS), hint=_purpose_hint(page))
+                   done=message, reasons=CLOSE_REASONS, values=values or {},
+                   reason_text=lambda r: _reason_text(page, r),
+                   admin=page.may(Privilege.MANAGE_GRANTS), hint=_purpose_hint(page))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -574,7 +576,7 @@ def shared_case(page: WorkingDep,
     package = fin.package(page.caller, case_id)
     return _render(page, "finance/shared.html", pkg=package, c=package["case"], grant=grant,
                    entities=_entities(page, package["entities"]),
-                       reason_text=lambda r: _reason_text(page, r))
+                   reason_text=lambda r: _reason_text(page, r))
 
 
 plugin = WebPlugin(
