@@ -28,6 +28,8 @@ from binational.core.store import utcnow
 from binational.core.vocab import Action, Country, Purpose
 from binational.finance import Finance, web
 from binational.finance.demo import DATASET, seed
+from binational.finance.model import score_graph
+from binational.finance.rules import config_for
 from binational.finance.service import CLOSE_REASONS
 from binational.finance.tables import finance_transaction
 from binational.web.app import build_router
@@ -392,8 +394,9 @@ def test_spanish_case_page(world: World) -> None:
 
 def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
                                                   tmp_path: Path) -> None:
-    """With a trained model, an alert's page lists the features that moved its score most:
-    LightGBM's contributions of that account's row (all of them add up to its log-odds)."""
+    """With a trained model, an alert keeps the features that moved its score most (LightGBM's
+    contributions of that account's row, which add up to its log-odds) and its page lists
+    them."""
     from binational.core.ingest import ingest
     from binational.finance.generate import synthetic
 
@@ -408,25 +411,32 @@ def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
     model_id = fin.train(uif, ["uif_aml_train"])["model"]
     fin.alerts(uif, "uif_aml_test")
     alert = next(a for a in fin.stored_alerts(uif, "uif_aml_test")
-                 if a["model_score"] is not None and a["model_id"] == model_id)
-    every = fin.model_explanation(uif, "uif_aml_test", alert["account"], model_id, top=10_000)
+                 if a["model_id"] == model_id and any(r["rule"] == "model"
+                                                      for r in a["reasons"]))
+    # Independently: the account's row of features, and LightGBM's contributions for it
+    # (with the bias, they add up to the log-odds of the stored model score).
     trained = fin.latest_model("UIF", model_id)
-    assert trained is not None and len(every) == len(trained.names)
-    bias = float(trained.booster.predict(np.zeros((1, len(trained.names))),
-                                         pred_contrib=True)[0][-1])
+    assert trained is not None
+    dg = fin.load("uif_aml_test")
+    scored = score_graph(dg.graph, config_for("MX"))
+    row = dg.graph.accounts.astype(str).tolist().index(alert["account"])
+    contrib = np.asarray(trained.booster.predict(scored.features[row:row + 1],
+                                                 pred_contrib=True))[0]
     p = float(alert["model_score"])
-    assert sum(f["contribution"] for f in every) + bias == pytest.approx(
-        math.log(p / (1 - p)), abs=1e-6)
+    assert float(contrib.sum()) == pytest.approx(math.log(p / (1 - p)), abs=1e-6)
+    top = np.argsort(-np.abs(contrib[:-1]), kind="stable")[:5].tolist()
+    kept = next(r for r in alert["reasons"] if r["rule"] == "model")["features"]
+    assert [f["feature"] for f in kept] == [scored.names[j] for j in top]
+    assert [f["contribution"] for f in kept] == pytest.approx([contrib[j] for j in top],
+                                                              abs=1e-5)
     client = client_for(world, "analyst.uif")
     r = client.get(f"/app/finance/alerts/{alert['id']}")
     assert r.status_code == 200, r.text
     shown = re.findall(r"<tr><td><code>([^<]+)</code></td>", table(r.text, "model-features"))
-    assert shown == [f["feature"] for f in every[:5]]
-    magnitudes = [abs(f["contribution"]) for f in every]
-    assert magnitudes == sorted(magnitudes, reverse=True)
+    assert shown == [scored.names[j] for j in top]
     assert f"(rules {alert['rule_score']:.2f}; model {p:.2f})" in r.text
-    # FinCEN, reading UIF's dataset under a grant, sees the alert and its scores, but not
-    # the features of UIF's model; the read leaves UIF a receipt.
+    # FinCEN, reading UIF's dataset under a grant, sees the alert with its explanation (it
+    # opens no case on it); the read leaves UIF a receipt.
     platform.policy.create_grant(world.principal("agency-admin.uif"), GrantRequest(
         owner_agency="UIF", datasets=["uif_aml_test"], actions=[Action.READ],
         purposes=[Purpose.ILLICIT_FINANCE], legal_basis="test",
@@ -434,7 +444,7 @@ def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
     fincen = client_for(world, "analyst.fincen", case="FIN-7")
     r = fincen.get(f"/app/finance/alerts/{alert['id']}")
     assert r.status_code == 200, r.text
-    assert 'id="model-features"' not in r.text and 'id="not-owner"' in r.text
+    assert 'id="model-features"' in r.text and 'id="not-owner"' in r.text
     assert any(x["reader"] == "analyst.fincen" and x["case_ref"] == "FIN-7"
                for x in platform.audit.receipts("UIF"))
 

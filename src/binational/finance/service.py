@@ -44,6 +44,7 @@ from binational.finance.tables import (
 
 CASE_STATUSES = ("open", "escalated", "closed")
 MAX_SCREENED = 500  # distinct holder names screened per alert run
+TOP_FEATURES = 5  # model features kept with an alert as its explanation
 CLOSE_REASONS = ("reported", "no-suspicion", "duplicate", "insufficient-information",
                  "referred")
 
@@ -57,7 +58,8 @@ class AccountAlert:
     rule_score: float
     model_score: float | None
     flagged: bool
-    reasons: list[dict[str, str]]
+    reasons: list[dict[str, Any]]
+    """Each rule that fired: rule, text, text_es (the model's also its top ``features``)."""
 
     def summary(self) -> dict[str, Any]:
         """The shape ``finance alerts --json`` prints."""
@@ -79,6 +81,23 @@ class DatasetGraph:
     entity_ids: list[str]
     labels: np.ndarray[Any, np.dtype[np.int8]]  # 1 suspicious, 0 ordinary, -1 unknown
     holders: list[str | None]  # the holder's name of each account, when known
+
+
+def _top_features(trained: TrainedModel, names: list[str], x: np.ndarray[Any, Any],
+                  rows: np.ndarray[Any, Any], top: int = TOP_FEATURES
+                  ) -> dict[int, list[dict[str, Any]]]:
+    """Row -> the features that moved the model's score of that account most (LightGBM's
+    per-feature contributions, in log-odds), kept with the alert so the explanation is the
+    one of the score it explains."""
+    if not len(rows):
+        return {}
+    contrib = np.asarray(trained.booster.predict(x[rows], pred_contrib=True))[:, :-1]
+    out: dict[int, list[dict[str, Any]]] = {}
+    for k, i in enumerate(rows.tolist()):
+        order = np.argsort(-np.abs(contrib[k]), kind="stable")[:top]
+        out[i] = [{"feature": names[j], "value": round(float(x[i, j]), 6),
+                   "contribution": round(float(contrib[k, j]), 6)} for j in order.tolist()]
+    return out
 
 
 def alert_id(account: str, dataset: str = "") -> str:
@@ -219,13 +238,17 @@ class Finance:
             score = rule_score
             flagged = score >= cfg.flag_at
         out: list[AccountAlert] = []
+        why = {} if trained is None or p is None else _top_features(
+            trained, scored.names, scored.features,
+            np.flatnonzero(flagged & (p >= trained.threshold)))
         for i, account in enumerate(dg.graph.accounts.tolist()):
-            reasons = [r.as_dict() for r in scored.rules.reasons[i]]
+            reasons: list[dict[str, Any]] = [r.as_dict() for r in scored.rules.reasons[i]]
             if trained is not None and p is not None and p[i] >= trained.threshold:
                 reasons.append({"rule": "model",
                                 "text": f"learned model score {p[i]:.2f} (model "
                                         f"{trained.metrics.get('id')})",
-                                "text_es": f"puntaje del modelo aprendido {p[i]:.2f}"})
+                                "text_es": f"puntaje del modelo aprendido {p[i]:.2f}",
+                                "features": why.get(i, [])})
             out.append(AccountAlert(dataset, account, dg.entity_ids[i], float(score[i]),
                                     float(rule_score[i]), None if p is None else float(p[i]),
                                     bool(flagged[i]), reasons))
@@ -350,28 +373,6 @@ class Finance:
             self._foreign_entities(caller, plan, dataset, ids), dataset=dataset,
             account=account, transactions=len(rows))
         return rows
-
-    def model_explanation(self, caller: Caller, dataset: str, account: str,
-                          model_id: str, top: int = 5) -> list[dict[str, Any]]:
-        """The features that moved the learned model's score of one account most (LightGBM's
-        per-feature contributions, in log-odds), for the caller's agency's model."""
-        plan = self._plan(caller, "finance.alert.explain", dataset=dataset)
-        self._readable(caller, plan, dataset, "finance.alert.explain")
-        trained = self.latest_model(caller.principal.agency, model_id)
-        if trained is None:
-            return []
-        dg = self.load(dataset)
-        where = np.flatnonzero(dg.graph.accounts.astype(str) == account)
-        if not len(where):
-            raise NotFound(f"no account {account!r} in dataset {dataset}")
-        scored = score_graph(dg.graph, self._config(caller, None))
-        if trained.names != scored.names:
-            return []
-        row = scored.features[int(where[0]):int(where[0]) + 1]
-        contrib = np.asarray(trained.booster.predict(row, pred_contrib=True))[0][:-1]
-        order = np.argsort(-np.abs(contrib), kind="stable")[:top]
-        return [{"feature": scored.names[i], "value": float(row[0, i]),
-                 "contribution": float(contrib[i])} for i in order.tolist()]
 
     # -- cases --------------------------------------------------------------------------------
 

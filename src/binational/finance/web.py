@@ -405,15 +405,11 @@ def _alert_page(page: Page, alert_id: str, status: int = 200,
     caller = page.caller
     alert = fin.stored_alert(caller, alert_id)
     transactions = fin.account_transactions(caller, alert["dataset"], alert["account"])
-    explained: list[dict[str, Any]] = []
+    # The model's explanation was kept with the alert: the one of the score shown.
+    explained = next((r.get("features") or [] for r in alert["reasons"]
+                      if r["rule"] == "model"), [])
     info = page.platform.catalog.all().get(alert["dataset"])
     own = info is not None and info.agency == caller.principal.agency
-    if alert["model_id"] and alert["model_score"] is not None:
-        try:
-            explained = fin.model_explanation(caller, alert["dataset"], alert["account"],
-                                              alert["model_id"])
-        except NotFound:  # another agency's model: its features are not ours to show
-            explained = []
     case = _own_cases_by_alert(page).get(alert_id) if own else None
     return _render(page, "finance/alert.html", status=status, a=alert,
                    transactions=transactions, places=places(transactions, alert["account"]),
