@@ -392,8 +392,8 @@ def test_spanish_case_page(world: World) -> None:
     assert '<html lang="es">' in page
 
 
-def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
-                                                  tmp_path: Path) -> None:
+def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """With a trained model, an alert keeps the features that moved its score most (LightGBM's
     contributions of that account's row, which add up to its log-odds) and its page lists
     them."""
@@ -447,6 +447,17 @@ def test_alert_page_shows_the_models_top_features(sqlite_platform: Platform,
     assert 'id="model-features"' in r.text and 'id="not-owner"' in r.text
     assert any(x["reader"] == "analyst.fincen" and x["case_ref"] == "FIN-7"
                for x in platform.audit.receipts("UIF"))
+    # Explanations cost CPU: only the best-scored alerts of a run get one.
+    from binational.finance import service
+
+    monkeypatch.setattr(service, "MAX_EXPLAINED", 2)
+    fin.alerts(uif, "uif_aml_test")
+    by_model = [a for a in fin.stored_alerts(uif, "uif_aml_test", limit=10_000)
+                if any(r["rule"] == "model" for r in a["reasons"])]
+    assert len(by_model) > 2
+    explained = [bool(next(r for r in a["reasons"] if r["rule"] == "model")["features"])
+                 for a in by_model]  # best score first
+    assert explained == [True, True] + [False] * (len(by_model) - 2)
 
 
 # -- the service parts the pages use: which grants a case may be shared under -----------------

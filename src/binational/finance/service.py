@@ -45,6 +45,7 @@ from binational.finance.tables import (
 CASE_STATUSES = ("open", "escalated", "closed")
 MAX_SCREENED = 500  # distinct holder names screened per alert run
 TOP_FEATURES = 5  # model features kept with an alert as its explanation
+MAX_EXPLAINED = 1_000  # alerts per run whose model score is explained (the best first)
 CLOSE_REASONS = ("reported", "no-suspicion", "duplicate", "insufficient-information",
                  "referred")
 
@@ -238,9 +239,12 @@ class Finance:
             score = rule_score
             flagged = score >= cfg.flag_at
         out: list[AccountAlert] = []
-        why = {} if trained is None or p is None else _top_features(
-            trained, scored.names, scored.features,
-            np.flatnonzero(flagged & (p >= trained.threshold)))
+        why: dict[int, list[dict[str, Any]]] = {}
+        if trained is not None and p is not None:
+            # Contributions cost about 1.4 ms of CPU per account: the best-scored ones only.
+            rows = np.flatnonzero(flagged & (p >= trained.threshold))
+            rows = rows[np.argsort(-score[rows], kind="stable")[:MAX_EXPLAINED]]
+            why = _top_features(trained, scored.names, scored.features, rows)
         for i, account in enumerate(dg.graph.accounts.tolist()):
             reasons: list[dict[str, Any]] = [r.as_dict() for r in scored.rules.reasons[i]]
             if trained is not None and p is not None and p[i] >= trained.threshold:
