@@ -560,3 +560,32 @@ def test_api_share_under_a_chosen_grant_and_read_the_case_receipts(world: World)
     assert receipts["total"] >= 1
     assert all(r["reader_agency"] == "FINCEN" and r["grant_id"] == gid
                and r["case_ref"] == "UIF/2026/43" for r in receipts["results"])
+
+
+def test_cli_shares_under_a_named_grant(sqlite_platform: Platform, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``binational finance case share --grant``: the grant named, or a refusal naming why."""
+    from typer.testing import CliRunner
+
+    from binational.core.cli.main import app
+    from binational.core.settings import get_settings
+
+    platform = sqlite_platform
+    world = build_world(platform, entities_per_dataset=0)
+    seed(platform, DATA)
+    uif = Caller(world.principal("analyst.uif"), QueryContext(Purpose.ILLICIT_FINANCE, "t"))
+    case = Finance(platform).open_case(uif, DATASET, alert=funnel_alert(world)["id"])
+    grant = next(g for g in platform.policy.grants(world.principal("analyst.uif"))
+                 if DATASET in g.datasets)
+    url = str(platform.db.engine.url)
+    monkeypatch.setenv("BINATIONAL_DATA_DIR", str(platform.settings.data_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    base = ["--database-url", url, "finance", "case", "share", case["id"], "--agency", "UIF",
+            "--to", "FINCEN"]
+    refused = runner.invoke(app, [*base, "--grant", "g_000000000000"])
+    assert refused.exit_code != 0 and "no live grant" in refused.stderr
+    done = runner.invoke(app, [*base, "--grant", grant.id])
+    assert done.exit_code == 0, done.output
+    assert f"shared with FINCEN under grant {grant.id}" in done.stdout
+    get_settings.cache_clear()
