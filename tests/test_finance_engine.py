@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from binational.core.errors import InvalidInput
 from binational.finance.cycles import temporal_cycles
-from binational.finance.features import Ordered, graph_features, pass_through, plain_features
+from binational.finance.features import (
+    SMALL_SHARE_OF_MEDIAN,
+    Ordered,
+    amount_features,
+    graph_features,
+    pass_through,
+    plain_features,
+)
 from binational.finance.formats import check_transactions, read_amlsim, read_transactions
 from binational.finance.generate import synthetic
 from binational.finance.graph import DAY, Graph, from_frame
@@ -227,6 +234,37 @@ def test_windowed_counts_match_a_loop(edges: list[tuple[int, int, float, int]]) 
     assert px[:, pnames.index("out_sum")].sum() == pytest.approx(sum(e[2] for e in edges))
 
 
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5),
+                          st.sampled_from([1.0, 3.5, 120.0, 250.0, 599.0]),
+                          st.integers(0, 3 * DAY)), min_size=1, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_small_transfer_features_match_a_loop(edges: list[tuple[int, int, float, int]]
+                                               ) -> None:
+    g = graph(edges, n=6)
+    names, x = amount_features(g)
+    col = dict(zip(names, x.T, strict=True))
+    cut = SMALL_SHARE_OF_MEDIAN * float(np.median([e[2] for e in edges]))
+    small_accounts = {a for s, d, amt, _ in edges if amt < cut for a in (s, d)}
+    for acct in range(6):
+        for name, mine, other in (("out", 0, 1), ("in", 1, 0)):
+            own = [e for e in edges if e[mine] == acct]
+            n_small = sum(1 for e in own if e[2] < cut)
+            assert col[f"{name}_small_count"][acct] == n_small
+            assert col[f"{name}_small_share"][acct] == pytest.approx(
+                n_small / len(own) if own else 0.0)
+            assert col[f"{name}_small_counterparties"][acct] == len(
+                {e[other] for e in own} & small_accounts)
+            median = float(np.median([e[2] for e in edges]))
+            assert col[f"{name}_min_amount_ratio"][acct] == pytest.approx(
+                min(e[2] for e in own) / median if own else 0.0)
+    assert "out_small_count" in graph_features(g)[0]
+
+
+def test_small_transfers_without_edges() -> None:
+    names, x = amount_features(graph([], n=3))
+    assert x.shape == (3, len(names)) and not x.any()
+
+
 def test_pass_through_share() -> None:
     g = graph([(0, 1, 100.0, 0), (1, 2, 95.0, DAY), (3, 4, 100.0, 0), (4, 5, 95.0, 3 * DAY)])
     ts = g.ts - g.ts[0]
@@ -352,3 +390,22 @@ def test_amlsim_output_layout_with_cash_at_branches(tmp_path: Path) -> None:
     assert loaded.accounts["account"].to_list() == ["0", "1", "cash-branch-11",
                                                     "cash-branch-12"]
     assert loaded.accounts["holder"].to_list()[:2] == ["C_0", "C_1"]
+
+
+def test_bench_quality_scores_the_same_test_accounts_under_both_protocols(tmp_path: Path
+                                                                         ) -> None:
+    from binational.finance.bench import quality
+
+    syn = synthetic(1_500, 15_000, patterns=40, seed=5)
+    syn.write_amlsim(tmp_path / "sample")
+    q = quality(tmp_path / "sample")
+    # the halves are disjoint, and both protocols judge the same labelled test accounts
+    assert q["train_accounts"] + q["test_accounts"] <= q["accounts"]
+    for res in (q, q["test_window_only"]):
+        for method in ("rules", "model", "both", "baseline_plain_lgbm"):
+            assert res[method]["positives"] == q["test_positives"]
+            assert 0.0 <= res[method]["f1"] <= 1.0
+    # ordinary amounts are log-normal, so some accounts on each side make small transfers
+    assert 0 < q["test_positives_with_small_transfers"] <= q["test_positives"]
+    assert 0 < q["test_negatives_with_small_transfers"] <= (q["test_accounts"]
+                                                           - q["test_positives"])

@@ -18,7 +18,15 @@ from binational.core.platform import Platform
 from binational.core.policy import GrantRequest, QueryContext
 from binational.core.store import Scope
 from binational.core.vocab import Action, Country, Purpose, Role
-from binational.screening import DEFAULT_THRESHOLD, Feature, Match, Query, Screener, score
+from binational.screening import (
+    DEFAULT_THRESHOLD,
+    Feature,
+    Match,
+    Query,
+    Screener,
+    score,
+    service,
+)
 from binational.screening.compiled import Designation
 from binational.screening.index import entity_keys, query_keys
 from binational.screening.matching import make_match
@@ -513,3 +521,28 @@ def test_query_keys_cover_the_index_keys_of_variants() -> None:
     assert {"oseguera", "p:osegera", f"i:{ANTONIO_CURP}"} <= keys
     assert query_keys(Query("Ozeguera")) & keys
     assert query_keys(Query("de la")) == set()  # particles only: nothing to look up
+
+
+# -- the score bound (see also test_screening_bounds.py) ----------------------------------------
+
+BOUND_QUERIES = ["Nemesio Oseguera", "OSEGUERA CERVANTES Antonio", "El Mencho", "Antonio Oseguera",
+           "Oseguera", "Tony Montana", "Acme Holdings", "Juan Perez Lopez", "Servantes"]
+
+
+@pytest.mark.parametrize("limit", [1, 3, 10])
+def test_skipping_candidates_changes_no_result(lists: ListWorld, limit: int,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    for ds in ("uif_list", "fincen_list"):
+        lists.screener.index_dataset(ds)
+    lists.grant_fincen()
+    caller = lists.caller("analyst.fincen")
+    pruned = [[(m.id, m.score) for m in lists.screener.screen(caller, Query(q), limit=limit,
+                                                               cutoff=0.3)]
+              for q in BOUND_QUERIES]
+    # Without the bound every retrieved candidate is aligned.
+    monkeypatch.setattr(service, "score_bounds", lambda qv, cvs: [2.0] * len(cvs))
+    full = [[(m.id, m.score) for m in lists.screener.screen(caller, Query(q), limit=limit,
+                                                             cutoff=0.3)]
+            for q in BOUND_QUERIES]
+    assert pruned == full
+    assert any(pruned)  # (the world has matches for these queries)

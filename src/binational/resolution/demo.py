@@ -4,7 +4,8 @@ All names are fictional (invented for the demo; no personal details of anyone). 
 person and the company he owns; FinCEN holds the same person under a shorter name (the
 maternal surname dropped, no accents), an associate of a designated person. Resolution joins
 the two records, so the network walks from the company to the designated person, across the
-border, for a reader both agencies share with.
+border, for a reader both agencies share with. A second pair (a shared telephone, little else)
+is left for the review queue.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def mx_entities() -> list[EntityProxy]:
                 fatherName="Téllez", motherName="Avendaño", birthDate="1979-10-02",
                 nationality="mx"),
         _entity("Person", "mx-p-rosa", name="Rosa Elvira Quintanar Ibarra", birthDate="1981-06-30",
-                nationality="mx"),
+                nationality="mx", phone="+52 662 555 0142"),
         _entity("Company", "mx-c-comercializadora",
                 name="Comercializadora Avendaño del Norte S.A. de C.V.", jurisdiction="mx"),
         _entity("Ownership", "mx-o-1", owner="mx-p-ramiro", asset="mx-c-comercializadora",
@@ -75,8 +76,10 @@ def us_entities() -> list[EntityProxy]:
     return [
         _entity("Person", "us-p-ramiro", name="Ramiro Tellez", birthDate="1975-04-12",
                 nationality="mx", address="1200 Montana Ave, El Paso, TX"),
-        _entity("Person", "us-p-rosa", name="Rosa Quintanar", birthDate="1981-06-03",
-                nationality="mx"),
+        # The same telephone and first name, another surname and date of birth: a pair the
+        # model cannot settle, for the review queue.
+        _entity("Person", "us-p-rosa", name="Rosa Orozco", birthDate="1979-02-14",
+                nationality="mx", phone="+52 662 555 0142"),
         _entity("Person", "us-p-nicanor", name="Nicanor Zubieta Larrañaga",
                 birthDate="1962-01-15", nationality="mx"),
         _entity("Sanction", "us-s-nicanor", entity="us-p-nicanor", authority="Demo authority",

@@ -156,7 +156,10 @@ def conflict(positive: Iterable[tuple[str, str]], negative: Iterable[tuple[str, 
     pos = list(positive)
     neg = list(negative)
     c = clusters(pos, neg)
-    if judgement is Judgement.NEGATIVE and c.find(left) == c.find(right):
+    # A judgement of this very pair is replaced, not contradicted: only the other positive
+    # judgements can hold the two records together.
+    others = clusters([p for p in pos if pair_key(*p) != pair_key(left, right)], neg)
+    if judgement is Judgement.NEGATIVE and others.find(left) == others.find(right):
         return (f"{left} and {right} are already judged the same entity through other "
                 "records; split one of them off first (or undo the linking judgement)")
     if judgement is Judgement.POSITIVE:

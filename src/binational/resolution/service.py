@@ -232,6 +232,12 @@ class Resolver:
     def queue(self, caller: Caller, limit: int = 20) -> list[Candidate]:
         """Undecided pairs, most valuable first: the most uncertain, across the border, and
         touching a designated entity rank highest."""
+        return self.review(caller, limit)[0]
+
+    def review(self, caller: Caller, limit: int = 20
+               ) -> tuple[list[Candidate], dict[str, StatementEntity]]:
+        """The review queue with the records of its pairs (read once, audited once), so a
+        reviewer can compare the two side by side."""
         if not 1 <= limit <= 500:
             raise InvalidInput("limit must be between 1 and 500")
         plan = self._plan(caller, "resolution.queue")
@@ -254,7 +260,30 @@ class Resolver:
         shown = view.get_entities(sorted({x for c in ranked for x in (c.left_id, c.right_id)}))
         self.access.record_results(caller, plan, Action.READ, "resolution.queue", shown,
                                    results=len(ranked))
-        return ranked
+        return ranked, {str(e.id): e for e in shown if e.id}
+
+    def resolved(self, caller: Caller, limit: int = 50) -> list[ResolvedEntity]:
+        """The resolved entities (two or more records) the caller may see, largest first;
+        built from the visible links only, like ``entity``."""
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be between 1 and 500")
+        plan = self._plan(caller, "resolution.resolved")
+        c, _, _ = self._clusters(plan.scope)
+        groups = sorted((ms for ms in c.members().values() if len(ms) > 1),
+                        key=lambda ms: (-len(ms), ms))[:limit]
+        view = self.platform.store.view(plan.scope)
+        found = {str(e.id): e for e in view.get_entities(sorted({m for ms in groups
+                                                                  for m in ms})) if e.id}
+        out = []
+        for ms in groups:
+            members = [found[m] for m in ms if m in found]
+            if len(members) > 1:
+                out.append(ResolvedEntity(jd.canonical_id(sorted(found_id for found_id in ms
+                                                                 if found_id in found)),
+                                          members))
+        self.access.record_results(caller, plan, Action.READ, "resolution.resolved",
+                                   list(found.values()), results=len(out))
+        return out
 
     def _designated(self, scope: Scope, ids: Sequence[str]) -> set[str]:
         if not ids:
@@ -274,6 +303,19 @@ class Resolver:
         self.access.record_results(caller, plan, Action.READ, "resolution.history", [],
                                    entity_id=entity_id, results=len(out))
         return out
+
+    def history_of(self, caller: Caller, entity_ids: Sequence[str]
+                   ) -> tuple[list[jd.Decision], dict[str, StatementEntity]]:
+        """Every judgement about pairs involving any of these records, oldest first, with the
+        records of those pairs (both in the caller's scope, or the judgement is not shown),
+        read and audited once."""
+        plan = self._plan(caller, "resolution.history", entity_ids=list(entity_ids))
+        out = self._decisions(plan.scope, list(entity_ids))
+        view = self.platform.store.view(plan.scope)
+        found = view.get_entities(sorted({x for d in out for x in (d.left_id, d.right_id)}))
+        self.access.record_results(caller, plan, Action.READ, "resolution.history", found,
+                                   entity_ids=list(entity_ids), results=len(out))
+        return out, {str(e.id): e for e in found if e.id}
 
     # -- judging ------------------------------------------------------------------------------
 
@@ -434,6 +476,25 @@ class Investigator:
         self._answer(caller, plan, "graph.paths", sub.entities(), entity_id=entity_id,
                      paths=len(paths))
         return paths, sub
+
+    def walk(self, caller: Caller, entity_id: str, depth: int = 1, limit: int = 5
+             ) -> tuple[list[list[str]], Any, Any]:
+        """Paths to designated entities and the neighbourhood, from one build of the network
+        and one audit record (what the web's network walk shows): (paths, the sub-network
+        they run through, the neighbourhood)."""
+        net, plan = self._network(caller, "graph.walk", entity_id=entity_id)
+        try:
+            paths = net.paths_to_designated(entity_id, limit)
+            hood = net.neighbourhood(entity_id, depth)
+        except BinationalError as exc:
+            self.platform.access.record_failure(caller, "graph.walk", exc, entity_id=entity_id)
+            raise
+        via = net.subgraph(net.index[n] for p in paths for n in p) if paths else \
+            net.subgraph([net.node(entity_id)])
+        shown = {str(e.id): e for e in [*via.entities(), *hood.entities()]}
+        self._answer(caller, plan, "graph.walk", list(shown.values()), entity_id=entity_id,
+                     depth=depth, paths=len(paths))
+        return paths, via, hood
 
     def summary(self, caller: Caller, what: str, limit: int = 20) -> list[Any]:
         """``components``, ``communities`` (lists of node ids) or ``centrality`` (rows)."""

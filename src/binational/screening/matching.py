@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from followthemoney import StatementEntity, model, registry
 from followthemoney.schema import Schema
 from stdnum.mx import curp as mx_curp
@@ -41,7 +43,15 @@ from stdnum.mx import rfc as mx_rfc
 
 from binational.core.access import Disclosed
 from binational.core.errors import InvalidInput
-from binational.screening.names import AnalyzedName, align, analyze, analyze_parts, same_tokens
+from binational.screening.names import (
+    AnalyzedName,
+    TokenTable,
+    align,
+    analyze,
+    analyze_parts,
+    min_costs,
+    same_tokens,
+)
 
 MAX_NAME = 300
 MAX_VALUES = 20
@@ -327,40 +337,169 @@ def _dates_agree(a: str, b: str) -> float:
     return 1.0 if len(a) >= 10 and len(b) >= 10 else 0.5
 
 
-def explain(query: Query, candidate: Candidate) -> Scored:
+def _is_person(q_schema: Schema, c_schema: Schema) -> bool:
+    person = c_schema.is_a("Person") or q_schema.is_a("Person")
+    return person and not (c_schema.is_a("Organization") or q_schema.is_a("Organization"))
+
+
+def word_key(name: AnalyzedName) -> tuple[str, ...]:
+    """What ``same_tokens`` compares: the sorted words."""
+    return tuple(sorted(name.texts))
+
+
+@dataclass(frozen=True)
+class QueryView:
+    """What scoring reads of a query, worked out once per query (and per reading of its
+    names as a person's or not), not once per candidate."""
+
+    query: Query
+    schema: Schema
+    person: bool
+    full: tuple[AnalyzedName, ...]
+    nicknames: tuple[AnalyzedName, ...]
+    birth_date: str | None
+    date_source: str
+    gender: str | None
+    curps: frozenset[str]
+    # For the score bound: the most the features other than the name can add.
+    extra: float
+
+    @classmethod
+    def make(cls, query: Query, person: bool) -> QueryView:
+        schema = model.get(query.schema)
+        assert schema is not None
+        full = [analyze(query.name, person), *(analyze(a, person) for a in query.aliases)]
+        nicknames = [analyze(n, person) for q in (query.name, *query.aliases)
+                     for n in analyze(q, person).nicknames]
+        q_date, source, q_gender = query.birth_date, "query", query.gender
+        curps = frozenset(i for i in query.identifiers if identifier_kind(i) == "CURP")
+        if q_date is None or q_gender is None:
+            for ident in query.identifiers:
+                if ident in curps:
+                    if q_date is None:
+                        q_date, source = mx_curp.get_birth_date(ident).isoformat(), "CURP"
+                    if q_gender is None:
+                        q_gender = {"M": "female", "H": "male"}.get(ident[10])
+                    break
+        extra = (WEIGHTS["identifier_match"] if query.identifiers else 0.0) \
+            + (WEIGHTS["dob_match"] if q_date else 0.0) \
+            + (WEIGHTS["country_match"] if query.countries else 0.0)
+        return cls(query, schema, person, tuple(n for n in full if not n.empty),
+                   tuple(n for n in nicknames if not n.empty), q_date, source, q_gender,
+                   curps, extra)
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    """What scoring reads of a candidate, worked out once per candidate (a list's in-memory
+    profiles keep theirs: see ``screening.compiled.Profile``)."""
+
+    schema: Schema
+    full: tuple[tuple[str, AnalyzedName], ...]
+    weak: tuple[AnalyzedName, ...]
+    identifiers: dict[str, str]  # normalised value -> property
+    dates: tuple[str, ...]
+    countries: frozenset[str]
+    genders: frozenset[str]
+    # For the score bound: the word keys a nickname or a weak alias can equal, and the full
+    # names as arrays (``bounds.pair_bounds``): the distinct words, then for each word of each
+    # name its index in ``words`` and the least it costs unmatched, names split at ``starts``.
+    alias_keys: frozenset[tuple[str, ...]]
+    weak_keys: frozenset[tuple[str, ...]]
+    words: tuple[tuple[str, str], ...]
+    flat: npt.NDArray[np.int64]
+    costs: npt.NDArray[np.float64]
+    starts: npt.NDArray[np.int64]
+
+    @classmethod
+    def make(cls, candidate: Candidate, person: bool) -> CandidateView:
+        full, weak = _candidate_names(candidate, person)
+        ids: dict[str, str] = {}
+        for prop in identifier_props(candidate.schema):
+            for value in candidate.get(prop, quiet=True):
+                norm = normalize_identifier(value)
+                if len(norm) >= 4:
+                    ids.setdefault(norm, prop)
+        dates = tuple(d[:10] for d in _values(candidate, ["birthDate"]) if DATE.match(d[:10]))
+        local: dict[tuple[str, str], int] = {}
+        flat: list[int] = []
+        costs: list[float] = []
+        starts = [0]
+        for _, name in full:
+            for tok in name.tokens:
+                flat.append(local.setdefault((tok.text, tok.phonetic), len(local)))
+            costs.extend(min_costs(name.tokens, person))
+            starts.append(len(flat))
+        return cls(candidate.schema, tuple(full), tuple(weak), ids, dates,
+                   frozenset(_values(candidate, COUNTRY_PROPS)),
+                   frozenset(_values(candidate, ["gender"])),
+                   frozenset(word_key(n) for p, n in full if p != "name"),
+                   frozenset(word_key(n) for n in weak),
+                   tuple(local), np.asarray(flat, dtype=np.int64),
+                   np.asarray(costs, dtype=np.float64), np.asarray(starts, dtype=np.int64))
+
+
+class Viewed(Candidate, Protocol):
+    """A candidate that keeps its ``CandidateView`` (one per reading: person or not)."""
+
+    views: dict[bool, CandidateView]
+
+
+def candidate_view(candidate: Candidate, person: bool) -> CandidateView:
+    views: dict[bool, CandidateView] | None = getattr(candidate, "views", None)
+    if views is None:
+        return CandidateView.make(candidate, person)
+    found = views.get(person)
+    if found is None:
+        found = views[person] = CandidateView.make(candidate, person)
+    return found
+
+
+def explain(query: Query | QueryView, candidate: Candidate) -> Scored:
     """``score`` with the names that aligned (for ``Match.explanation``)."""
-    features: list[Feature] = []
+    if isinstance(query, Query):
+        c_schema = candidate.schema
+        q_schema = model.get(query.schema)
+        assert q_schema is not None
+        query = QueryView.make(query, _is_person(q_schema, c_schema))
+    cv = candidate_view(candidate, query.person)
+    return explain_views(query, cv)
+
+
+def query_view(query: Query, candidate_schema: Schema) -> QueryView:
     q_schema = model.get(query.schema)
-    c_schema = candidate.schema
     assert q_schema is not None
+    return QueryView.make(query, _is_person(q_schema, candidate_schema))
+
+
+def explain_views(qv: QueryView, cv: CandidateView, table: TokenTable | None = None
+                  ) -> Scored:
+    """The score of a candidate for a query, with every feature that fired (``table``: the
+    query's token similarities, shared across its candidates)."""
+    features: list[Feature] = []
+    query = qv.query
+    q_schema, c_schema = qv.schema, cv.schema
     if not (q_schema.is_a(c_schema) or c_schema.is_a(q_schema)):
         features.append(Feature("schema_mismatch", WEIGHTS["schema_mismatch"], 1.0,
                                 f"a {q_schema.name} cannot be a {c_schema.name}"))
-    person = c_schema.is_a("Person") or q_schema.is_a("Person")
-    person = person and not (c_schema.is_a("Organization") or q_schema.is_a("Organization"))
 
     # -- names
-    q_full = [analyze(query.name, person), *(analyze(a, person) for a in query.aliases)]
-    q_full = [n for n in q_full if not n.empty]
-    nicknames = [analyze(n, person) for q in (query.name, *query.aliases)
-                 for n in analyze(q, person).nicknames]
-    full, weak = _candidate_names(candidate, person)
     best: tuple[float, str, AnalyzedName | None, AnalyzedName | None, str] = (
         0.0, "name_match", None, None, "no name in common")
-    for q_name in q_full:
-        for prop, c_name in full:
-            al = align(q_name, c_name)
+    for q_name in qv.full:
+        for prop, c_name in cv.full:
+            al = align(q_name, c_name, table)
             kind = "name_match" if prop == "name" else "alias_match"
             if al.similarity > best[0] or (al.similarity == best[0] and best[2] is None
                                            and al.similarity > 0):
                 best = (al.similarity, kind, q_name, c_name, al.describe())
-    for q_name in (*q_full, *[n for n in nicknames if not n.empty]):
-        for c_name in weak:
+    for q_name in (*qv.full, *qv.nicknames):
+        for c_name in cv.weak:
             if same_tokens(q_name, c_name) and best[0] < 1.0:
                 best = (1.0, "alias_match", q_name, c_name, "equals the weak alias")
     sim, feature, qn, cn, how = best
-    for nick in nicknames:
-        for prop, c_alias in full:
+    for nick in qv.nicknames:
+        for prop, c_alias in cv.full:
             if prop != "name" and same_tokens(nick, c_alias) and sim < 1.0:
                 sim, feature, qn, cn, how = 1.0, "alias_match", nick, c_alias, "nickname"
     detail = (f"{qn.original!r} ~ {cn.original!r}: {how}" if qn is not None and cn is not None
@@ -374,62 +513,44 @@ def explain(query: Query, candidate: Candidate) -> Scored:
              "aligned": how, "similarity": round(sim, 4)}
 
     # -- identifiers
-    c_ids: dict[str, str] = {}
-    for prop in identifier_props(candidate.schema):
-        for value in candidate.get(prop, quiet=True):
-            norm = normalize_identifier(value)
-            if len(norm) >= 4:
-                c_ids.setdefault(norm, prop)
+    c_ids = cv.identifiers
     shared = [i for i in query.identifiers if i in c_ids and len(i) >= 5]
     if shared:
         kinds = ", ".join(f"{identifier_kind(i) or c_ids[i]} {i}" for i in shared)
         features.append(Feature("identifier_match", WEIGHTS["identifier_match"], 1.0,
                                 f"same identifier: {kinds}"))
-    else:
-        q_curps = {i for i in query.identifiers if identifier_kind(i) == "CURP"}
+    elif qv.curps:
         # (validating the candidate's identifiers is the dear part: only when it can matter)
-        c_curps = {i for i in c_ids if identifier_kind(i) == "CURP"} if q_curps else set()
-        if q_curps and c_curps:
+        c_curps = {i for i in c_ids if identifier_kind(i) == "CURP"}
+        if c_curps:
             features.append(Feature("identifier_mismatch", WEIGHTS["identifier_mismatch"], 1.0,
-                                    f"different CURPs: {', '.join(sorted(q_curps))} vs "
+                                    f"different CURPs: {', '.join(sorted(qv.curps))} vs "
                                     f"{', '.join(sorted(c_curps))}"))
 
     # -- birth date (from the query, or else from its CURP)
-    q_date, source = query.birth_date, "query"
-    q_gender = query.gender
-    if q_date is None or q_gender is None:
-        for ident in query.identifiers:
-            if identifier_kind(ident) == "CURP":
-                if q_date is None:
-                    q_date, source = mx_curp.get_birth_date(ident).isoformat(), "CURP"
-                if q_gender is None:
-                    q_gender = {"M": "female", "H": "male"}.get(ident[10])
-                break
-    c_dates = [d[:10] for d in _values(candidate, ["birthDate"]) if DATE.match(d[:10])]
-    if q_date and c_dates:
-        agree = max(_dates_agree(q_date, d) for d in c_dates)
+    q_date, source = qv.birth_date, qv.date_source
+    if q_date and cv.dates:
+        agree = max(_dates_agree(q_date, d) for d in cv.dates)
         if agree > 0:
             features.append(Feature("dob_match", WEIGHTS["dob_match"], agree,
-                                    f"{q_date} ({source}) agrees with {', '.join(c_dates)}"))
+                                    f"{q_date} ({source}) agrees with {', '.join(cv.dates)}"))
         else:
             features.append(Feature("dob_mismatch", WEIGHTS["dob_mismatch"], 1.0,
-                                    f"{q_date} ({source}) vs {', '.join(c_dates)}"))
+                                    f"{q_date} ({source}) vs {', '.join(cv.dates)}"))
 
     # -- countries and gender
-    c_countries = set(_values(candidate, COUNTRY_PROPS))
-    if query.countries and c_countries:
-        common = sorted(set(query.countries) & c_countries)
+    if query.countries and cv.countries:
+        common = sorted(set(query.countries) & cv.countries)
         if common:
             features.append(Feature("country_match", WEIGHTS["country_match"], 1.0,
                                     f"both {', '.join(common)}"))
         else:
             features.append(Feature("country_mismatch", WEIGHTS["country_mismatch"], 1.0,
                                     f"{', '.join(query.countries)} vs "
-                                    f"{', '.join(sorted(c_countries))}"))
-    c_genders = set(_values(candidate, ["gender"]))
-    if q_gender and c_genders and q_gender not in c_genders:
+                                    f"{', '.join(sorted(cv.countries))}"))
+    if qv.gender and cv.genders and qv.gender not in cv.genders:
         features.append(Feature("gender_mismatch", WEIGHTS["gender_mismatch"], 1.0,
-                                f"{q_gender} vs {', '.join(sorted(c_genders))}"))
+                                f"{qv.gender} vs {', '.join(sorted(cv.genders))}"))
 
     total = sum(f.contribution for f in features)
     return Scored(round(min(1.0, max(0.0, total)), 4), features, names)

@@ -26,12 +26,16 @@ scores the result allowing one of two surnames to be dropped on either side.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 from normality import normalize
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.process import cdist
 from rigour.names import remove_org_types
-from rigour.text import jaro_winkler, levenshtein
 
 # Left out of matching, kept for display. Spanish particles, plus the Portuguese, Italian,
 # French, Dutch and German ones that appear in Latin American names, and the Spanish article
@@ -313,6 +317,8 @@ def analyze_parts(given: tuple[str, ...], surnames: tuple[str, ...]) -> Analyzed
 
 TOKEN_MIN = 0.84  # below this a token pair is no match at all
 PHONETIC_EQUAL = 0.95
+FUZZY_MAX = 0.94  # a fuzzy match is never as good as a phonetic-key match
+PHONETIC_JW_PENALTY = 0.02
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
 DROPPED_GIVEN = 0.35  # a second given name missing when another one matched (José María)
@@ -321,13 +327,13 @@ UNMATCHED = 1.0
 
 
 def token_similarity(a: Token, b: Token) -> float:
-    """The similarity of two tokens (see ``_similarity``)."""
-    return _similarity(a.text, a.phonetic, b.text, b.phonetic)
+    """The similarity of two tokens (see ``similarity``)."""
+    return similarity(a.text, a.phonetic, b.text, b.phonetic)
 
 
 # The phonetic key is a function of the text, so caching on the four strings is exact.
 @lru_cache(maxsize=262144)
-def _similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
+def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
     """1.0 for the same folded word, 0.95 for the same Spanish phonetic key, else the best of
     Jaro-Winkler on the words and on the keys (and a Levenshtein allowance of one edit on keys
     of five letters or more), cut to 0 below ``TOKEN_MIN``. An initial matches its name at 0.6.
@@ -340,11 +346,48 @@ def _similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
         return INITIAL if a_text[0] == b_text[0] else 0.0
     if a_text.isdigit() or b_text.isdigit():
         return 0.0
-    sim = max(jaro_winkler(a_text, b_text), jaro_winkler(a_phon, b_phon) - 0.02)
-    if min(len(a_phon), len(b_phon)) >= 5 and levenshtein(a_phon, b_phon) <= 1:
+    sim = max(_jw(a_text, b_text), _jw(a_phon, b_phon) - PHONETIC_JW_PENALTY)
+    if min(len(a_phon), len(b_phon)) >= 5 and Levenshtein.distance(a_phon, b_phon) <= 1:
         sim = max(sim, 0.9)
-    sim = min(sim, 0.94)  # never as good as a phonetic-key match
+    sim = min(sim, FUZZY_MAX)  # never as good as a phonetic-key match
     return sim if sim >= TOKEN_MIN else 0.0
+
+
+# Jaro-Winkler from rapidfuzz (the same figures as rigour's above its 0.6 cut-off, which is
+# below ours), because its ``cdist`` computes a whole query x candidates matrix in C++.
+_jw = JaroWinkler.normalized_similarity
+
+
+def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
+                      ) -> npt.NDArray[np.float64]:
+    """``similarity`` of each token with each ``(text, phonetic key)`` word, at once."""
+    shape = (len(tokens), len(words))
+    if not tokens or not words:
+        return np.zeros(shape)
+    q_text = [t.text for t in tokens]
+    q_phon = [t.phonetic for t in tokens]
+    w_text = [w for w, _ in words]
+    w_phon = [p for _, p in words]
+    sim: npt.NDArray[np.float64] = np.maximum(
+        cdist(q_text, w_text, scorer=_jw, dtype=np.float64),
+                     cdist(q_phon, w_phon, scorer=_jw, dtype=np.float64) - PHONETIC_JW_PENALTY)
+    edits = cdist(q_phon, w_phon, scorer=Levenshtein.distance, score_cutoff=2, dtype=np.int32)
+    long_q = np.array([len(p) >= 5 for p in q_phon])
+    long_w = np.array([len(p) >= 5 for p in w_phon])
+    sim = np.where((edits <= 1) & long_q[:, None] & long_w[None, :], np.maximum(sim, 0.9), sim)
+    sim = np.minimum(sim, FUZZY_MAX)
+    sim[sim < TOKEN_MIN] = 0.0
+    digits = np.array([t.isdigit() for t in q_text])[:, None] \
+        | np.array([w.isdigit() for w in w_text])[None, :]
+    sim[digits] = 0.0
+    single = np.array([len(t) == 1 for t in q_text])[:, None] \
+        | np.array([len(w) == 1 for w in w_text])[None, :]
+    same_initial = np.array([t[:1] for t in q_text])[:, None] \
+        == np.array([w[:1] for w in w_text])[None, :]
+    sim[single] = np.where(same_initial[single], INITIAL, 0.0)
+    sim[np.array(q_phon)[:, None] == np.array(w_phon)[None, :]] = PHONETIC_EQUAL
+    sim[np.array(q_text)[:, None] == np.array(w_text)[None, :]] = 1.0
+    return sim
 
 
 @dataclass(frozen=True)
@@ -369,7 +412,67 @@ class Alignment:
         return text
 
 
-def align(query: AnalyzedName, candidate: AnalyzedName) -> Alignment:
+class TokenTable:
+    """The similarities of one query's words to candidates' words, each pair computed once
+    (a screening compares the same few query words with the words of fifty candidates)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, float]] = {}
+
+    def sim(self, a: Token, b: Token) -> float:
+        return self.get(a, b.text, b.phonetic)
+
+    def get(self, a: Token, text: str, phonetic: str) -> float:
+        row = self.rows.get(a.text)
+        if row is None:
+            row = self.rows[a.text] = {}
+        value = row.get(text)
+        if value is None:
+            value = row[text] = similarity(a.text, a.phonetic, text, phonetic)
+        return value
+
+
+def min_costs(tokens: tuple[Token, ...], person: bool) -> list[float]:
+    """The least each word can cost ``align`` when left unmatched (see there)."""
+    if person:
+        return [DROPPED_SURNAME if t.surname else DROPPED_GIVEN for t in tokens]
+    return [ORG_WORD if t.text in ORG_NOISE else UNMATCHED for t in tokens]
+
+
+def align_bound(query: AnalyzedName, candidate: AnalyzedName, table: TokenTable) -> float:
+    """An upper bound of ``align(query, candidate).similarity`` that needs no pairing: with
+    k pairs, the sum of similarities is at most the k best of each word's best similarity
+    (on either side), and the cost of the words left over at least the least each can cost.
+    Maximised over k. (The readable reference: screenings use ``bounds.pair_bounds``, the
+    same arithmetic for all candidates at once, which the tests check against this.)"""
+    qt, ct = query.tokens, candidate.tokens
+    if not qt or not ct:
+        return 0.0
+    matrix = [[table.sim(a, b) for b in ct] for a in qt]
+    best_q = [max(row) for row in matrix]
+    best_c = [max(col) for col in zip(*matrix, strict=True)]
+    person = query.person and candidate.person
+    sides = []
+    for tokens, tops in ((qt, best_q), (ct, best_c)):
+        costs = min_costs(tokens, person)
+        forced = sum(c for c, v in zip(costs, tops, strict=True) if v == 0)
+        free = sorted(c for c, v in zip(costs, tops, strict=True) if v > 0)
+        sims = sorted((v for v in tops if v > 0), reverse=True)
+        sides.append((forced, free, sims))
+    (fq, cq, sq), (fc, cc, sc) = sides
+    best = 0.0
+    for k in range(1, min(len(sq), len(sc)) + 1):
+        total = min(sum(sq[:k]), sum(sc[:k]))
+        # the cheapest len(free) - k of the matchable words are left over on each side
+        cost = fq + fc + sum(cq[:len(cq) - k]) + sum(cc[:len(cc) - k])
+        best = max(best, total / (k + cost))
+    return min(best, 1.0)
+
+
+def align(query: AnalyzedName, candidate: AnalyzedName,
+          table: TokenTable | None = None) -> Alignment:
     """Pair tokens best-first (order-insensitive) and score the name match in [0, 1].
 
     similarity = sum(pair similarities) / (pairs + cost of unmatched tokens), where an
@@ -384,7 +487,8 @@ def align(query: AnalyzedName, candidate: AnalyzedName) -> Alignment:
     scored: list[tuple[float, int, int]] = []
     for i, a in enumerate(qt):
         for j, b in enumerate(ct):
-            sim = token_similarity(a, b)
+            sim = (table.sim(a, b) if table is not None
+                   else similarity(a.text, a.phonetic, b.text, b.phonetic))
             if sim > 0:
                 scored.append((sim, i, j))
     scored.sort(key=lambda x: (-x[0], x[1], x[2]))
@@ -424,10 +528,10 @@ def align(query: AnalyzedName, candidate: AnalyzedName) -> Alignment:
                 cost += UNMATCHED
                 left.append(tok.text)
     total = sum(p[2] for p in pairs)
-    similarity = total / (len(pairs) + cost)
+    overall = total / (len(pairs) + cost)
     ordered = sorted(pairs, key=lambda p: p[0])
     return Alignment(
-        round(similarity, 4),
+        round(overall, 4),
         tuple((qt[i].text, ct[j].text, round(s, 3)) for i, j, s in ordered),
         tuple(left_q), tuple(left_c), tuple(dropped))
 

@@ -7,6 +7,7 @@ leaves one audit record (with access receipts for other agencies' records that w
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,14 +25,20 @@ from binational.core.policy import Plan
 from binational.core.store import Scope
 from binational.core.vocab import Action
 from binational.screening import compiled, index
+from binational.screening.bounds import score_bounds
 from binational.screening.matching import (
     DEFAULT_THRESHOLD,
+    CandidateView,
     Match,
     Query,
+    QueryView,
     Scored,
-    explain,
+    candidate_view,
+    explain_views,
+    query_view,
     rank,
 )
+from binational.screening.names import TokenTable
 
 CANDIDATES = 50
 BATCH_CHUNK = 1000  # queries scored between two reads of the store
@@ -221,12 +228,41 @@ class Searchable:
         return found[:limit]
 
     def score(self, query: Query, limit: int, floor: float) -> list[Hit]:
-        """The best ``limit`` candidates scoring at least ``floor``, scored."""
-        scored: list[Hit] = []
+        """The best ``limit`` candidates scoring at least ``floor``, scored.
+
+        Candidates are taken in the order of an upper bound of their score
+        (``matching.score_bound``, from token similarities, no alignment), and scoring stops
+        at the first whose bound is below ``floor`` or below the ``limit``-th best score found
+        so far: those cannot be returned, so skipping them changes no result."""
+        views: dict[str, QueryView] = {}
+        table = TokenTable()
+        groups: dict[str, list[tuple[Hit, CandidateView]]] = {}
         for hit in self.retrieve(query, max(CANDIDATES, limit * 3)):
-            result = explain(query, self.profile(hit))
+            profile = self.profile(hit)
+            qv = views.get(profile.schema.name)
+            if qv is None:
+                qv = views[profile.schema.name] = query_view(query, profile.schema)
+            groups.setdefault(profile.schema.name, []).append(
+                (hit, candidate_view(profile, qv.person)))
+        bounded: list[tuple[float, Hit, QueryView, CandidateView]] = []
+        for schema, members in groups.items():
+            qv = views[schema]
+            bounds = score_bounds(qv, [cv for _, cv in members])
+            bounded.extend((bound, hit, qv, cv) for bound, (hit, cv)
+                           in zip(bounds, members, strict=True) if bound >= floor)
+        bounded.sort(key=lambda b: -b[0])
+        scored: list[Hit] = []
+        best: list[float] = []  # a min-heap of the ``limit`` best scores so far
+        for bound, hit, qv, cv in bounded:
+            if len(best) == limit and bound < best[0]:
+                break
+            result = explain_views(qv, cv, table)
             if result.score >= floor:
                 scored.append(Hit(hit.hits, hit.list_index, hit.position, result))
+                if len(best) < limit:
+                    heapq.heappush(best, result.score)
+                elif result.score > best[0]:
+                    heapq.heapreplace(best, result.score)
         scored.sort(key=lambda h: (-h.result.score if h.result else 0.0, self.profile(h).id))
         return scored[:limit]
 

@@ -31,6 +31,7 @@ where ``plugin`` is a ``WebPlugin``::
         templates=Path(__file__).parent / "templates",
         messages={"ew.nav": ("Early warning", "Alerta temprana")},
         home="early-warning/home_panel.html",  # optional fragment on the home page
+        entity="early-warning/entity_panel.html",  # optional fragment on entity pages
     )
 
 - Make the router with ``page_router()``: its routes turn every error into a page in the

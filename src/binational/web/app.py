@@ -323,7 +323,8 @@ def _pages(router: APIRouter) -> None:
         hood = neighbourhood(platform, page.caller, entity)
         marks = _marks(page, hood.plan, entity)
         return page.render("entity.html", entity=entity, hood=hood, marks=marks,
-                           statements=_statements(page, entity, marks))
+                           statements=_statements(page, entity, marks),
+                           panels=[p.entity for p in page.site.plugins if p.entity])
 
     @router.get("/entities/{entity_id}/network.json")
     def entity_network(entity_id: str, page: WorkingDep) -> JSONResponse:

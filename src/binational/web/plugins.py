@@ -39,3 +39,6 @@ class WebPlugin:
     """Extra message keys: key -> (English, Spanish)."""
     home: str | None = None
     """A template fragment shown on the home page (e.g. the user's alerts)."""
+    entity: str | None = None
+    """A template fragment shown on an entity's profile page (it gets ``entity``, the record
+    just read); it should read nothing more than the record unless it audits what it reads."""

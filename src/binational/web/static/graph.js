@@ -23,6 +23,8 @@
               "background-color": "#b50909", "width": 32, "height": 32, "font-weight": "bold" } },
             { selector: "node[schema = 'Sanction'], node[schema = 'Sanción']", style: {
               "shape": "diamond", "background-color": "#c05600" } },
+            { selector: "node[?designated]", style: {
+              "shape": "diamond", "background-color": "#c05600", "width": 30, "height": 30 } },
             { selector: "edge", style: {
               "label": "data(label)", "font-size": 8, "color": "#565c65", "width": 1.5,
               "line-color": "#71767a", "target-arrow-color": "#71767a",
