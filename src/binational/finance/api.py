@@ -38,6 +38,8 @@ class Close(BaseModel):
 
 class Share(BaseModel):
     recipient: Annotated[str, Field(max_length=32)]
+    grant: Annotated[str | None, Field(max_length=40)] = None
+    """One of the case's live illicit-finance grants to the recipient (default: any)."""
 
 
 @router.get("/alerts")
@@ -117,4 +119,19 @@ def close(case_id: str, body: Close, caller: CallerDep, platform: PlatformDep
 @router.post("/cases/{case_id}/share")
 def share(case_id: str, body: Share, caller: CallerDep, platform: PlatformDep
           ) -> dict[str, Any]:
-    return Finance(platform).share(caller, case_id, body.recipient)
+    return Finance(platform).share(caller, case_id, body.recipient, body.grant)
+
+
+@router.get("/cases/{case_id}/grants")
+def share_grants(case_id: str, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+    """The grants the case may be shared under, with their recipients."""
+    found = Finance(platform).share_grants(caller, case_id)
+    results = [{"recipient": code, **g.to_dict()} for code, g in found]
+    return {"results": results, "total": len(results)}
+
+
+@router.get("/cases/{case_id}/receipts")
+def case_receipts(case_id: str, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+    """Access receipts of other agencies' reads of the case (for who may read receipts)."""
+    results = Finance(platform).case_receipts(caller, case_id)
+    return {"results": results, "total": len(results)}

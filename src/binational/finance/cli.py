@@ -221,10 +221,14 @@ def case_list(ctx: typer.Context, agency: AgencyReq,
 @case_app.command("share")
 def case_share(ctx: typer.Context, case_id: CaseId, agency: AgencyReq,
                to: Annotated[str, typer.Option("--to", help="The recipient agency (FIU).")],
+               grant: Annotated[str | None, typer.Option(
+                   "--grant", help="Under this grant (default: any live one that fits).")
+               ] = None,
                as_json: JsonOpt = False) -> None:
     """Share a case with another agency under a live grant (purpose illicit-finance)."""
     platform = open_platform(ctx)
-    result = Finance(platform).share(_case_caller(platform, agency, case_id), case_id, to)
+    result = Finance(platform).share(_case_caller(platform, agency, case_id), case_id, to,
+                                     grant)
     if as_json:
         print_json(result)
         return

@@ -25,8 +25,9 @@ from binational.core.audit import AuditEvent, ObjectRef
 from binational.core.errors import BinationalError, Forbidden, InvalidInput, NotFound
 from binational.core.identity import Principal
 from binational.core.platform import Platform
-from binational.core.policy import Plan
+from binational.core.policy import Grant, Plan, Privilege
 from binational.core.store import utcnow
+from binational.core.tables import access_receipt, audit_record
 from binational.core.vocab import Action, Purpose, Role
 from binational.finance.graph import Graph, from_frame
 from binational.finance.model import TrainedModel, combine, score_graph, train
@@ -43,6 +44,8 @@ from binational.finance.tables import (
 
 CASE_STATUSES = ("open", "escalated", "closed")
 MAX_SCREENED = 500  # distinct holder names screened per alert run
+TOP_FEATURES = 5  # model features kept with an alert as its explanation
+MAX_EXPLAINED = 1_000  # alerts per run whose model score is explained (the best first)
 CLOSE_REASONS = ("reported", "no-suspicion", "duplicate", "insufficient-information",
                  "referred")
 
@@ -56,7 +59,8 @@ class AccountAlert:
     rule_score: float
     model_score: float | None
     flagged: bool
-    reasons: list[dict[str, str]]
+    reasons: list[dict[str, Any]]
+    """Each rule that fired: rule, text, text_es (the model's also its top ``features``)."""
 
     def summary(self) -> dict[str, Any]:
         """The shape ``finance alerts --json`` prints."""
@@ -78,6 +82,23 @@ class DatasetGraph:
     entity_ids: list[str]
     labels: np.ndarray[Any, np.dtype[np.int8]]  # 1 suspicious, 0 ordinary, -1 unknown
     holders: list[str | None]  # the holder's name of each account, when known
+
+
+def _top_features(trained: TrainedModel, names: list[str], x: np.ndarray[Any, Any],
+                  rows: np.ndarray[Any, Any], top: int = TOP_FEATURES
+                  ) -> dict[int, list[dict[str, Any]]]:
+    """Row -> the features that moved the model's score of that account most (LightGBM's
+    per-feature contributions, in log-odds), kept with the alert so the explanation is the
+    one of the score it explains."""
+    if not len(rows):
+        return {}
+    contrib = np.asarray(trained.booster.predict(x[rows], pred_contrib=True))[:, :-1]
+    out: dict[int, list[dict[str, Any]]] = {}
+    for k, i in enumerate(rows.tolist()):
+        order = np.argsort(-np.abs(contrib[k]), kind="stable")[:top]
+        out[i] = [{"feature": names[j], "value": round(float(x[i, j]), 6),
+                   "contribution": round(float(contrib[k, j]), 6)} for j in order.tolist()]
+    return out
 
 
 def alert_id(account: str, dataset: str = "") -> str:
@@ -218,13 +239,20 @@ class Finance:
             score = rule_score
             flagged = score >= cfg.flag_at
         out: list[AccountAlert] = []
+        why: dict[int, list[dict[str, Any]]] = {}
+        if trained is not None and p is not None:
+            # Contributions cost about 1.4 ms of CPU per account: the best-scored ones only.
+            rows = np.flatnonzero(flagged & (p >= trained.threshold))
+            rows = rows[np.argsort(-score[rows], kind="stable")[:MAX_EXPLAINED]]
+            why = _top_features(trained, scored.names, scored.features, rows)
         for i, account in enumerate(dg.graph.accounts.tolist()):
-            reasons = [r.as_dict() for r in scored.rules.reasons[i]]
+            reasons: list[dict[str, Any]] = [r.as_dict() for r in scored.rules.reasons[i]]
             if trained is not None and p is not None and p[i] >= trained.threshold:
                 reasons.append({"rule": "model",
                                 "text": f"learned model score {p[i]:.2f} (model "
                                         f"{trained.metrics.get('id')})",
-                                "text_es": f"puntaje del modelo aprendido {p[i]:.2f}"})
+                                "text_es": f"puntaje del modelo aprendido {p[i]:.2f}",
+                                "features": why.get(i, [])})
             out.append(AccountAlert(dataset, account, dg.entity_ids[i], float(score[i]),
                                     float(rule_score[i]), None if p is None else float(p[i]),
                                     bool(flagged[i]), reasons))
@@ -303,6 +331,52 @@ class Finance:
         self.platform.access.record_results(caller, plan, Action.READ, "finance.alerts.list",
                                             [], dataset=dataset, results=len(rows))
         return [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
+
+    def stored_alert(self, caller: Caller, alert: str) -> dict[str, Any]:
+        """One current alert of a dataset the caller may read (else: as if none existed)."""
+        plan = self._plan(caller, "finance.alert.read", alert=alert)
+        al = finance_alert
+        with self.platform.db.read() as conn:
+            found = conn.execute(sa.select(al).where(al.c.id == alert,
+                                                     plan.scope.clause(al.c.dataset))
+                                 ).mappings().first()
+        if found is None:
+            exc = NotFound(f"no alert {alert!r}")
+            self.platform.access.record_failure(caller, "finance.alert.read", exc, alert=alert)
+            raise exc
+        row = dict(found)
+        ids = [r[0] for r in self._account_ids(row["dataset"], [row["account"]])]
+        self.platform.access.record_results(
+            caller, plan, Action.READ, "finance.alert.read",
+            self._foreign_entities(caller, plan, row["dataset"], ids), alert=alert,
+            dataset=row["dataset"], account=row["account"])
+        return {**row, "created_at": row["created_at"].isoformat()}
+
+    def _account_ids(self, dataset: str, accounts: list[str]) -> list[Any]:
+        a = finance_account
+        with self.platform.db.read() as conn:
+            return list(conn.execute(sa.select(a.c.entity_id).where(
+                a.c.dataset == dataset, a.c.account.in_(accounts))))
+
+    def account_transactions(self, caller: Caller, dataset: str, account: str,
+                             limit: int = 1_000) -> list[dict[str, Any]]:
+        """The transactions of one account (either side), oldest first."""
+        plan = self._plan(caller, "finance.transactions", dataset=dataset, account=account)
+        self._readable(caller, plan, dataset, "finance.transactions")
+        tx = finance_transaction
+        with self.platform.db.read() as conn:
+            rows = [dict(r) for r in conn.execute(
+                sa.select(tx.c.txn_id, tx.c.source, tx.c.target, tx.c.amount, tx.c.currency,
+                          tx.c.amount_usd, tx.c.ts, tx.c.channel, tx.c.location)
+                .where(tx.c.dataset == dataset,
+                       sa.or_(tx.c.source == account, tx.c.target == account))
+                .order_by(tx.c.ts, tx.c.txn_id).limit(limit)).mappings()]
+        ids = [r[0] for r in self._account_ids(dataset, [account])]
+        self.platform.access.record_results(
+            caller, plan, Action.READ, "finance.transactions",
+            self._foreign_entities(caller, plan, dataset, ids), dataset=dataset,
+            account=account, transactions=len(rows))
+        return rows
 
     # -- cases --------------------------------------------------------------------------------
 
@@ -455,9 +529,29 @@ class Finance:
 
     # -- exchange with the other country's FIU -------------------------------------------------
 
-    def share(self, caller: Caller, case_id: str, recipient: str) -> dict[str, Any]:
+    def share_grants(self, caller: Caller, case_id: str) -> list[tuple[str, Grant]]:
+        """(recipient agency, grant) pairs a case may be shared under: live grants of the
+        case's owner that open its whole dataset (transactions are not entities of a schema)
+        for reading with the purpose illicit-finance."""
+        row = self._own_case(caller, case_id, "finance.case.share_grants")
+        now = utcnow()
+        agencies = [a for a in self.platform.identity.agencies() if a.code != row["agency"]]
+        out: list[tuple[str, Grant]] = []
+        for g in self.platform.policy.grants(caller.principal):
+            if (g.owner_agency != row["agency"] or g.status(now) != "live"
+                    or row["dataset"] not in g.datasets or Action.READ not in g.actions
+                    or Purpose.ILLICIT_FINANCE not in g.purposes
+                    or g.schemata is not None):  # a package holds more than entities
+                continue
+            out += [(a.code, g) for a in agencies if a.code == g.recipient_agency
+                    or (g.recipient_agency is None and a.country == g.recipient_country)]
+        return sorted(out, key=lambda x: (x[0], -x[1].expires_at.timestamp()))
+
+    def share(self, caller: Caller, case_id: str, recipient: str,
+              grant_id: str | None = None) -> dict[str, Any]:
         """Hand a case to another agency under a live grant of the case's dataset to it, for
-        reading with the purpose illicit-finance. Without such a grant: refused."""
+        reading with the purpose illicit-finance (``grant_id``: that grant, which must be
+        one of ``share_grants``). Without such a grant: refused."""
         row = self._own_case(caller, case_id, "finance.case.share")
         recipient = recipient.strip().upper()
         try:
@@ -470,6 +564,10 @@ class Finance:
                          role=Role.ANALYST, via="share-check")
         plan = self.platform.policy.plan(them, Action.READ, Purpose.ILLICIT_FINANCE)
         grant = plan.grant_for(row["dataset"]) if plan.scope.contains(row["dataset"]) else None
+        if grant is not None and grant_id is not None:
+            usable = {g.id for code, g in self.share_grants(caller, case_id)
+                      if code == agency.code}
+            grant = grant_id if grant_id in usable else None
         if grant is None:
             exc = Forbidden(
                 f"{caller.principal.agency} has no live grant of dataset {row['dataset']} to "
@@ -491,6 +589,29 @@ class Finance:
                     recipient=agency.code, grant=grant, share=share_id)
         return {"share": share_id, "case": case_id, "recipient": agency.code, "grant": grant}
 
+    def case_receipts(self, caller: Caller, case_id: str, limit: int = 200
+                      ) -> list[dict[str, Any]]:
+        """The access receipts of the reads of this case's package by other agencies: shown
+        to the owning agency's users who may read receipts (as on the grants page)."""
+        try:
+            self.platform.policy.require(caller.principal, Privilege.READ_RECEIPTS)
+        except Forbidden as exc:
+            self.platform.access.record_failure(caller, "finance.case.receipts", exc,
+                                                case=case_id)
+            raise
+        row = self._own_case(caller, case_id, "finance.case.receipts")
+        r, a = access_receipt, audit_record
+        with self.platform.db.read() as conn:
+            found = conn.execute(
+                sa.select(r, a.c.detail).join(a, a.c.seq == r.c.audit_seq)
+                .where(r.c.owner_agency == row["agency"], r.c.dataset == row["dataset"],
+                       a.c.action == "finance.case.package")
+                .order_by(r.c.id.desc())).mappings().all()
+        out = [{k: v for k, v in x.items() if k != "detail"} for x in found
+               if (x["detail"] or {}).get("case") == case_id][:limit]
+        self._audit(caller, "finance.case.receipts", case_id, row["dataset"], count=len(out))
+        return out
+
     def _visible_shares(self, caller: Caller, plan: Plan) -> dict[str, str]:
         """Case id -> grant, for cases shared with the caller's agency whose dataset the
         caller may still read for the purpose illicit-finance, the purpose of every share (a
@@ -501,7 +622,10 @@ class Finance:
         with self.platform.db.read() as conn:
             rows = conn.execute(sa.select(sh.c.case_id, sh.c.dataset, sh.c.grant_id).where(
                 sh.c.recipient_agency == caller.principal.agency)).all()
-        return {r[0]: r[2] for r in rows if plan.scope.contains(r[1])}
+        # The grant the case was shared under must still be live (another grant of the same
+        # dataset does not keep a case open whose own grant was revoked).
+        live = {g.id for g in self.platform.policy.live_grants(caller.principal)}
+        return {r[0]: r[2] for r in rows if plan.scope.contains(r[1]) and r[2] in live}
 
     def shared_with_me(self, caller: Caller) -> list[dict[str, Any]]:
         plan = self._plan(caller, "finance.case.shared")
