@@ -6,22 +6,16 @@ checked with axe-core like the web application's other browser tests."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 
-from binational.core.api.app import create_app
-from binational.core.db import Database, migrate
 from binational.core.platform import Platform
-from binational.core.settings import Settings
 from binational.finance.demo import DATASET, seed
 from tests.test_web_e2e import User, browser, check_a11y
+from tests.web_fixtures import live_server
 from tests.world import World, build_world
 
 __all__ = ["browser"]  # the browser fixture, shared with the web application's tests
@@ -32,31 +26,14 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def finance_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     """A migrated SQLite platform with the test world and the finance demo, served locally."""
     folder = tmp_path_factory.mktemp("finance-e2e")
-    settings = Settings(data_dir=folder, argon2_time_cost=1, argon2_memory_kib=64,
-                        argon2_parallelism=1, checkpoint_minutes=0, log_level="WARNING")
-    url = f"sqlite:///{folder / 'web.sqlite'}"
-    db = Database(url)
-    migrate(db)
-    db.dispose()
-    platform = Platform.open(settings, url=url, migrate_schema=False)
-    world = build_world(platform, entities_per_dataset=0)
-    assert seed(platform, DATA) == []
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the live server did not start"
-    yield f"http://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(timeout=10)
-    platform.close()
+
+    def populate(platform: Platform) -> World:
+        world = build_world(platform, entities_per_dataset=0)
+        assert seed(platform, DATA) == []
+        return world
+
+    with live_server(folder, populate) as served:
+        yield served
 
 
 def test_uif_alert_case_share_fincen_reads_uif_sees_the_receipt(

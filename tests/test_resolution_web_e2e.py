@@ -6,21 +6,15 @@ walks the network from a company to a designated person."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 
-from binational.core.api.app import create_app
-from binational.core.db import Database, migrate
 from binational.core.platform import Platform
-from binational.core.settings import Settings
 from binational.resolution import demo
 from tests.test_web_e2e import User, browser, check_a11y
+from tests.web_fixtures import live_server
 from tests.world import World, build_world
 
 __all__ = ["browser"]  # the module-scoped browser fixture of test_web_e2e
@@ -31,31 +25,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
     """A migrated SQLite platform with the test world and the resolution demo, served on a
     free local port."""
     folder = tmp_path_factory.mktemp("resolution-e2e")
-    settings = Settings(data_dir=folder, argon2_time_cost=1, argon2_memory_kib=64,
-                        argon2_parallelism=1, checkpoint_minutes=0, log_level="WARNING")
-    url = f"sqlite:///{folder / 'web.sqlite'}"
-    db = Database(url)
-    migrate(db)
-    db.dispose()
-    platform = Platform.open(settings, url=url, migrate_schema=False)
-    world = build_world(platform, entities_per_dataset=1)
-    assert demo.seed(platform, folder) == []  # what ``binational demo`` seeds
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the live server did not start"
-    yield f"http://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(timeout=10)
-    platform.close()
+
+    def populate(platform: Platform) -> World:
+        world = build_world(platform, entities_per_dataset=1)
+        assert demo.seed(platform, folder) == []  # what ``binational demo`` seeds
+        return world
+
+    with live_server(folder, populate) as served:
+        yield served
 
 
 def test_a_resolved_person_rejected_and_the_walk_to_a_designated_person(

@@ -11,23 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from binational.core.api.app import create_app
-from binational.core.db import Database, migrate
 from binational.core.identity import totp_now
-from binational.core.platform import Platform
-from binational.core.settings import Settings
-from tests.web_fixtures import web_world
+from tests.web_fixtures import live_server, web_world
 from tests.world import PASSWORD, World
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,30 +33,9 @@ TIMEOUT = 15_000
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     """A migrated SQLite platform with the web world, served on a free local port."""
     folder = tmp_path_factory.mktemp("web-e2e")
-    settings = Settings(data_dir=folder, argon2_time_cost=1, argon2_memory_kib=64,
-                        argon2_parallelism=1, checkpoint_minutes=0, log_level="WARNING")
-    url = f"sqlite:///{folder / 'web.sqlite'}"
-    db = Database(url)
-    migrate(db)
-    db.dispose()
-    platform = Platform.open(settings, url=url, migrate_schema=False)
-    world = web_world(platform)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the live server did not start"
-    yield f"http://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(timeout=10)
-    platform.close()
+    populate = web_world
+    with live_server(folder, populate) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,62 @@ designation list (a designated person owning a pharmacy), shared with both count
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+import uvicorn
 from fastapi.testclient import TestClient
 from followthemoney import model
 
+from binational.core.api.app import create_app
+from binational.core.db import Database, migrate
 from binational.core.identity import operator, totp_now
 from binational.core.platform import Platform
 from binational.core.policy import GrantRequest
+from binational.core.settings import Settings
 from binational.core.vocab import Action, Country, Purpose
 from binational.screening import Screener
 from tests.world import PASSWORD, World, build_world, in_days
 
 CSRF_RE = re.compile(r'name="csrf" value="([0-9a-f]{32})"')
+
+
+@contextmanager
+def live_server(folder: Path, populate: Callable[[Platform], World]
+                ) -> Iterator[tuple[str, World]]:
+    """A migrated SQLite platform in ``folder``, populated, served on a free local port (for
+    the browser tests); yields the base URL and the world."""
+    settings = Settings(data_dir=folder, argon2_time_cost=1, argon2_memory_kib=64,
+                        argon2_parallelism=1, checkpoint_minutes=0, log_level="WARNING")
+    url = f"sqlite:///{folder / 'web.sqlite'}"
+    db = Database(url)
+    migrate(db)
+    db.dispose()
+    platform = Platform.open(settings, url=url, migrate_schema=False)
+    world = populate(platform)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "the live server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", world
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        platform.close()
 
 
 def load_designations(platform: Platform) -> dict[str, str]:
