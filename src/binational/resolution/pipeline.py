@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -241,16 +241,60 @@ def comparisons(features: set[str]) -> list[Any]:
     return out
 
 
-def features_of(frames: Sequence[pd.DataFrame]) -> set[str]:
-    names = {"dob", "identifier", "street_number", "street", "locality", "postcode", "state",
-             "phone"}
-    return {n for n in names if _present(frames, n)}
+PERSON_OPTIONAL = ("dob", "identifier", "street_number", "street", "locality", "postcode",
+                   "state", "phone")
 
 
-def _rules_for(features: set[str]) -> list[BlockingRule]:
-    usable = features | {"given", "surname1", "surname2", "given_ph", "surname1_ph",
-                         "surname_last"}
-    return [r for r in BLOCKING_RULES if all(f in usable for f in r.fields)]
+@dataclass(frozen=True)
+class Model:
+    """What is linked: the comparisons, the blocking rules and the fields they may use.
+
+    ``optional`` fields take part only when every input has values in them; ``always`` are
+    derived from the name, which every record has. ``prepare`` runs SQL on the keyed union
+    (``__bn_keyed``, one DuckDB table of every input) before the blocking keys are made, for
+    keys that depend on all records at once (a token's frequency, say)."""
+
+    name: str
+    rules: tuple[BlockingRule, ...]
+    always: frozenset[str]
+    optional: tuple[str, ...]
+    comparisons: Callable[[set[str]], list[Any]]
+    em_blocks: Callable[[set[str]], list[str]]  # columns of the EM training sessions
+    prepare: Callable[[Any], None] | None = None
+
+
+def _person_em_blocks(features: set[str]) -> list[str]:
+    # Two EM sessions so every comparison's m is estimated (each is blind to the fields it
+    # blocks on).
+    return ["bk_name", "dob" if "dob" in features else "given"]
+
+
+PERSON = Model("person", BLOCKING_RULES,
+               frozenset({"given", "surname1", "surname2", "given_ph", "surname1_ph",
+                          "surname_last"}),
+               PERSON_OPTIONAL, lambda f: comparisons(f), _person_em_blocks)
+
+
+def model_for(kind: str | Model) -> Model:
+    """``person`` (the default) or ``company`` (any organisation), or a ``Model``."""
+    if isinstance(kind, Model):
+        return kind
+    if kind == "person":
+        return PERSON
+    if kind == "company":
+        from binational.resolution.companies import COMPANY
+
+        return COMPANY
+    raise InvalidInput(f"unknown kind of record {kind!r} (person or company)")
+
+
+def features_of(frames: Sequence[pd.DataFrame], model: Model = PERSON) -> set[str]:
+    return {n for n in model.optional if n in frames[0].columns and _present(frames, n)}
+
+
+def _rules_for(features: set[str], model: Model = PERSON) -> list[BlockingRule]:
+    usable = features | model.always
+    return [r for r in model.rules if all(f in usable for f in r.fields)]
 
 
 def _key_sql(rule: BlockingRule) -> str:
@@ -260,7 +304,8 @@ def _key_sql(rule: BlockingRule) -> str:
 
 
 def key_tables(con: Any, frames: Sequence[pd.DataFrame], rules: Sequence[BlockingRule],
-               max_block: int) -> tuple[list[str], list[BlockReport]]:
+               max_block: int, prepare: Callable[[Any], None] | None = None
+               ) -> tuple[list[str], list[BlockReport]]:
     """Tables ``__bn_input_<i>`` in a DuckDB connection: the inputs with each rule's key
     column, blocks beyond ``max_block`` records (all inputs together) cut; and the pairs each
     rule generates. In DuckDB rather than pandas: a million records take seconds."""
@@ -269,7 +314,14 @@ def key_tables(con: Any, frames: Sequence[pd.DataFrame], rules: Sequence[Blockin
     union = " union all ".join(f"select {i} as __src, * from __bn_frame_{i}"
                                for i in range(len(frames)))
     keys = ", ".join(_key_sql(r) for r in rules)
-    con.execute(f"create or replace temp table __bn_keyed as select *, {keys} from ({union})")
+    if prepare is None:
+        con.execute(f"create or replace temp table __bn_keyed as select *, {keys} "
+                    f"from ({union})")
+    else:
+        con.execute(f"create or replace temp table __bn_keyed as {union}")
+        prepare(con)
+        con.execute(f"create or replace temp table __bn_keyed as select *, {keys} "
+                    "from __bn_keyed")
     reports: list[BlockReport] = []
     for rule in rules:
         col = rule.column
@@ -303,13 +355,14 @@ def key_tables(con: Any, frames: Sequence[pd.DataFrame], rules: Sequence[Blockin
 
 
 def add_blocking_keys(frames: list[pd.DataFrame], rules: Sequence[BlockingRule],
-                      max_block: int) -> tuple[list[pd.DataFrame], list[BlockReport]]:
+                      max_block: int, model: Model = PERSON
+                      ) -> tuple[list[pd.DataFrame], list[BlockReport]]:
     """The inputs as frames with their key columns (see ``key_tables``)."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        names, reports = key_tables(con, frames, rules, max_block)
+        names, reports = key_tables(con, frames, rules, max_block, model.prepare)
         return [con.execute(f"select * from {n}").df() for n in names], reports
     finally:
         con.close()
@@ -322,14 +375,14 @@ LinkType = Literal["link_only", "dedupe_only"]
 
 
 def settings(link_type: LinkType, features: set[str], rules: Sequence[BlockingRule],
-             prior: float, evidence: bool = False) -> Any:
+             prior: float, evidence: bool = False, model: Model = PERSON) -> Any:
     from splink import SettingsCreator, block_on
 
     return SettingsCreator(
         link_type=link_type,
         unique_id_column_name=UNIQUE_ID,
         probability_two_random_records_match=prior,
-        comparisons=comparisons(features),
+        comparisons=model.comparisons(features),
         blocking_rules_to_generate_predictions=[block_on(r.column) for r in rules],
         # The comparison levels of each pair (the evidence an analyst reviews), on request.
         retain_intermediate_calculation_columns=evidence,
@@ -340,8 +393,11 @@ def settings(link_type: LinkType, features: set[str], rules: Sequence[BlockingRu
 def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
          threshold: float = DEFAULT_THRESHOLD, max_block: int = DEFAULT_MAX_BLOCK,
          max_pairs_u: float = 2e5, train: bool = False,
-         evidence: bool = False) -> Result:
+         evidence: bool = False, kind: str | Model = "person") -> Result:
     """Deduplicate one frame or link two; pairs at or above ``threshold``.
+
+    ``kind``: ``person`` (frames of ``records``' columns) or ``company`` (frames of
+    ``companies``' columns).
 
     ``train``: estimate u by random sampling and m by expectation maximisation from the
     data (needs at least ``MIN_TRAIN`` records); otherwise the priors set in
@@ -361,8 +417,9 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     n = sum(len(f) for f in frames)
-    features = features_of(frames)
-    rules = _rules_for(features)
+    model = model_for(kind)
+    features = features_of(frames, model)
+    rules = _rules_for(features, model)
     api = db_api(backend)
     spark = _is_spark(api)
     import duckdb
@@ -370,7 +427,7 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     # On DuckDB the keyed inputs are tables of Splink's own connection (no copy, and scans
     # of native tables rather than of Python objects); on Spark they are shipped once.
     con = duckdb.connect() if spark else api._con
-    names, reports = key_tables(con, frames, rules, max_block)
+    names, reports = key_tables(con, frames, rules, max_block, model.prepare)
     if sum(r.pairs for r in reports) == 0:
         empty = pd.DataFrame(columns=["left_id", "right_id", "match_probability"])
         return Result(empty, reports, sorted(features), {"total": 0.0}, n)
@@ -385,7 +442,7 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
         con.close()
     _quiet()
     linker = Linker(inputs if len(inputs) == 2 else inputs[0],
-                    settings(link_type, features, rules, prior, evidence), api,
+                    settings(link_type, features, rules, prior, evidence, model), api,
                     input_table_aliases=[LEFT, RIGHT][: len(inputs)],
                     set_up_basic_logging=False)
     seconds["setup"] = time.perf_counter() - started
@@ -394,11 +451,8 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
         raise InvalidInput(f"too few records to train a model ({n:,}; at least {MIN_TRAIN:,})")
     if train:
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=1)
-        # Two EM sessions so every comparison's m is estimated (each is blind to the fields
-        # it blocks on).
-        em_rules = [block_on("bk_name")]
-        em_rules.append(block_on("dob") if "dob" in features else block_on("given"))
-        for rule in em_rules:
+        for column in model.em_blocks(features):
+            rule = block_on(column)
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_probability_two_random_records_match=True)
     seconds["train"] = time.perf_counter() - t0
@@ -431,11 +485,17 @@ def _is_spark(api: Any) -> bool:
 
 
 def _to_spark(api: Any, frame: pd.DataFrame) -> Any:
-    from pyspark.sql.types import StringType, StructField, StructType
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
-    schema = StructType([StructField(c, StringType(), True) for c in frame.columns])
-    rows = frame.astype(object).where(frame.notna(), None).values.tolist()
-    return api.spark.createDataFrame(rows, schema)
+    # Strings, and lists of strings (a company name's tokens) where DuckDB made lists.
+    lists = {c for c in frame.columns
+             if frame[c].map(lambda v: isinstance(v, (list, np.ndarray))).any()}
+    schema = StructType([StructField(c, ArrayType(StringType()) if c in lists else StringType(),
+                                     True) for c in frame.columns])
+    frame = frame.astype(object).where(frame.notna(), None)
+    for c in lists:
+        frame[c] = frame[c].map(lambda v: None if v is None else [str(x) for x in v])
+    return api.spark.createDataFrame(frame.values.tolist(), schema)
 
 
 def _quiet() -> None:
