@@ -49,8 +49,8 @@ from binational.resolution.records import (
 )
 
 COLUMNS = ("unique_id", "name", "name_core", "name_tokens", "name_key", "name_compact",
-           "legal_form", "identifier", "id_key", "founded", "street", "locality", "postcode",
-           "state", "country", "phone")
+           "name_numbers", "legal_form", "legal_kind", "identifier", "id_key", "founded",
+           "street", "locality", "postcode", "state", "country", "phone")
 
 # Headers that name a company (folded, spaces as underscores).
 COMPANY_NAMES = ("company_name", "company", "organization_name", "organisation_name",
@@ -83,7 +83,11 @@ PERSON_ONLY = frozenset({"given_name", "first_name", "firstname", "surname", "la
                          "lastname", "apellido_paterno", "apellido_materno", "date_of_birth",
                          "dob", "birth_date", "fecha_nacimiento", "curp"})
 STOPWORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e", "the", "of", "and",
-                       "for", "en", "a", "an", "und", "et", "le", "les", "du", "des"})
+                       "for", "en", "a", "an", "und", "et", "le", "les", "du", "des",
+                       # Words of a legal form rigour leaves when they stand alone or in
+                       # the middle ("Morvarid Petrochemical Co", "Zhuhai Company Ltd").
+                       "co", "company", "corp", "corporation", "cia", "compania", "ltd",
+                       "limited", "inc", "incorporated", "llc", "plc"})
 # Mexican legal forms rigour's table does not know (or knows only in part), at the end of a
 # folded name: (pattern, the form written one way, its generic kind).
 MX_FORMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
@@ -96,6 +100,7 @@ MX_FORMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"a ?c", "ac", "npo"),
         (r"s ?en ?c(?: por a)?", "senc", "lp"),
     ))
+ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 RFC_MORAL = re.compile(r"^[A-Z&Ñ]{3}\d{6}[A-Z0-9]{3}$")
 
 
@@ -103,33 +108,45 @@ RFC_MORAL = re.compile(r"^[A-Z&Ñ]{3}\d{6}[A-Z0-9]{3}$")
 
 
 @lru_cache(maxsize=262144)
-def analyse_name(value: str) -> tuple[str | None, str | None, str | None]:
-    """A company name as (compare form, core words, generic legal form).
+def analyse_name(value: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """A company name as (compare form, core words, generic legal form, legal form).
 
     >>> analyse_name("Comercializadora del Norte, S.A. de C.V.")
-    ('comercializadora del norte sacv', 'comercializadora norte', 'jsc')
+    ('comercializadora del norte sacv', 'comercializadora norte', 'jsc', 'sacv')
     """
     folded = normalize_name(ascii_text(value)) or ""
     folded = " ".join(folded.split())
-    legal: str | None = None
+    kind: str | None = None
+    form: str | None = None
     core = folded
     compare = folded
-    for pattern, form, generic in MX_FORMS:
+    for pattern, mx_form, generic in MX_FORMS:
         m = pattern.search(core)
         if m and m.start() > 0:
             core = core[: m.start()].strip()
-            compare = f"{core} {form}"
-            legal = generic
+            compare = f"{core} {mx_form}"
+            kind, form = generic, mx_form
             break
     found = extract_org_types(core, generic=True)
     if found:
-        legal = legal or found[-1][1]
+        kind = kind or found[-1][1]
+        specific = extract_org_types(core)
+        form = form or (specific[-1][1] if specific else kind)
         compare = org_types_compare(compare)
         stripped = " ".join(remove_org_types(core).split())
         # A name that is nothing but a legal form ("Compañía") keeps its words.
         core = stripped or core
     words = [w for w in core.split() if w not in STOPWORDS]
-    return (compare or None), (" ".join(words) or None), legal
+    return (compare or None), (" ".join(words) or None), kind, form
+
+
+@lru_cache(maxsize=262144)
+def name_numbers(value: str) -> str:
+    """The numbers in a name (digits, roman numerals from II), sorted; "" when none.
+    Sister companies often differ only there ("Vabo 2005" / "Vabo 2008", "Rim Group
+    Investments" / "Rim Group Investments II")."""
+    folded = normalize_name(ascii_text(value)) or ""
+    return " ".join(sorted(w for w in folded.split() if w.isdigit() or w in ROMAN))
 
 
 def valid_rfc(value: str) -> bool:
@@ -182,17 +199,19 @@ def standardise(raw: pd.DataFrame) -> pd.DataFrame:
             return empty
         return raw[name].where(raw[name].astype(str).str.strip() != "", None)
 
-    analysed = _per_value(col("name"), analyse_name)  # type: ignore[arg-type]
+    analysed = _per_value(col("name"), analyse_name)
     out["name"] = _per_value(analysed, lambda a: a[0])
     out["name_core"] = _per_value(analysed, lambda a: a[1])
-    form = _per_value(analysed, lambda a: a[2])
-    given_form = _per_value(col("legal_form"),
-                            lambda v: analyse_name(f"x {v}")[2] or clean_text(v))
-    out["legal_form"] = given_form.fillna(form)
+    given = _per_value(col("legal_form"), lambda v: analyse_name(f"x {v}"))
+    out["legal_kind"] = _per_value(given, lambda a: a[2]).fillna(
+        _per_value(analysed, lambda a: a[2]))
+    out["legal_form"] = _per_value(given, lambda a: a[3]).fillna(
+        _per_value(col("legal_form"), clean_text)).fillna(_per_value(analysed, lambda a: a[3]))
     out["name_tokens"] = out["name_core"]
     out["name_key"] = _per_value(out["name_core"],
                                  lambda v: " ".join(sorted(set(v.split()))) or None)
     out["name_compact"] = _per_value(out["name_core"], lambda v: v.replace(" ", "") or None)
+    out["name_numbers"] = _per_value(col("name"), name_numbers)
     out["identifier"] = _per_value(col("identifier"), clean_identifier)
     out["id_key"] = _per_value(out["identifier"], id_key)
     out["founded"] = _per_value(col("founded"), parse_dob)
@@ -248,35 +267,61 @@ def comparisons(features: set[str]) -> list[Any]:
             f"greatest(size({column}_l), size({column}_r))", "half the words shared",
             base_dialect_str="spark")
 
+    two = cll.ArrayIntersectLevel("name_tokens", 2)
+
     out: list[Any] = [
+        # u measured on a million random pairs of different OFAC organisations (2021 x
+        # 2024 SDN lists): none shared its whole name or its words, so those u are an
+        # upper bound. No term-frequency adjustment: on lists of a few thousand names it
+        # counts every name's own occurrence as its frequency and undoes the exact level.
         _levels("name_core", [
-            (cll.ExactMatchLevel("name_core").configure(
-                tf_adjustment_column="name_core", tf_adjustment_weight=0.5), 0.70, 0.0005),
+            (cll.ExactMatchLevel("name_core"), 0.70, 0.000001),
             (cll.ExactMatchLevel("name_key").configure(label_for_charts="same words"),
-             0.06, 0.0001),
-            (cll.JaroWinklerLevel("name_compact", 0.95), 0.07, 0.0008),
-            # One name's words all in the other ("Banco Nacional" / "Banco Nacional de Cuba").
-            (cll.ArraySubsetLevel("name_tokens"), 0.05, 0.001),
-            (shared_half("name_tokens"), 0.04, 0.004),
-            (cll.JaroWinklerLevel("name_compact", 0.88), 0.03, 0.01),
-            (cll.ArrayIntersectLevel("name_tokens", 1), 0.03, 0.08),
-            (cll.ElseLevel(), 0.02, 0.9045),
+             0.06, 0.000001),
+            # The same letters, spaced otherwise ("Zhu Hai Zhen Rong" / "Zhuhai Zhenrong").
+            (cll.ExactMatchLevel("name_compact").configure(label_for_charts="same letters"),
+             0.02, 0.000001),
+            (cll.JaroWinklerLevel("name_compact", 0.95), 0.05, 0.000007),
+            # One name's words all in the other ("Banco Nacional" / "Banco Nacional de
+            # Cuba"); with two words or more in common it says much more than with one.
+            (cll.And(cll.ArraySubsetLevel("name_tokens"), two).configure(
+                label_for_charts="words of one in the other (two or more)"), 0.05, 0.000013),
+            (cll.And(shared_half("name_tokens"), two).configure(
+                label_for_charts="half the words shared (two or more)"), 0.03, 0.00045),
+            (cll.JaroWinklerLevel("name_compact", 0.88), 0.03, 0.0001),
+            (cll.ArraySubsetLevel("name_tokens"), 0.02, 0.00004),
+            (shared_half("name_tokens"), 0.02, 0.00034),
+            (cll.ArrayIntersectLevel("name_tokens", 1), 0.01, 0.021),
+            (cll.ElseLevel(), 0.01, 0.978),
         ]),
     ]
+    # Numbers in the name: rarely different in two records of one company.
+    out.append(_levels("name_numbers", [(cll.ExactMatchLevel("name_numbers"), 0.999, 0.95),
+                                        (cll.ElseLevel(), 0.001, 0.05)]))
+    # Half the pairs of different companies share a generic legal form (u measured on the
+    # OFAC lists); records of one company seldom differ in it, so a difference counts, and
+    # the same generic kind written otherwise (Ltd / LLC, S.A. / S.A. de C.V.) a little.
     if "legal_form" in features:
-        out.append(_levels("legal_form", [(cll.ExactMatchLevel("legal_form"), 0.8, 0.3),
-                                          (cll.ElseLevel(), 0.2, 0.7)]))
+        out.append(_levels("legal_form", [
+            (cll.ExactMatchLevel("legal_form"), 0.8, 0.25),
+            (cll.ExactMatchLevel("legal_kind").configure(label_for_charts="same kind"),
+             0.1, 0.25),
+            (cll.ElseLevel(), 0.1, 0.5)]))
+    # A company has several numbers and phones and lists do not all give the same one: a
+    # different one is weak evidence against (m of the else level 0.2). One character
+    # apart says little: sister companies get consecutive registration numbers.
     for column in ("identifier", "phone"):
         if column in features:
             out.append(_levels(column, [
-                (cll.ExactMatchLevel(column), 0.87, 0.0001),
-                (cll.DamerauLevenshteinLevel(column, 1), 0.06, 0.002),
-                (cll.ElseLevel(), 0.07, 0.9979)]))
+                (cll.ExactMatchLevel(column), 0.78, 0.0001),
+                (cll.DamerauLevenshteinLevel(column, 1), 0.02, 0.005),
+                (cll.ElseLevel(), 0.2, 0.9949)]))
+    # Sister companies are often incorporated on the same day.
     if "founded" in features:
         out.append(_levels("founded", [
-            (cll.ExactMatchLevel("founded"), 0.85, 0.001),
+            (cll.ExactMatchLevel("founded"), 0.75, 0.005),
             (cll.DamerauLevenshteinLevel("founded", 1), 0.08, 0.01),
-            (cll.ElseLevel(), 0.07, 0.989)]))
+            (cll.ElseLevel(), 0.17, 0.985)]))
     for column in ("street", "locality"):
         if column in features:
             out.append(_levels(column, [
@@ -328,7 +373,7 @@ def _em_blocks(features: set[str]) -> list[str]:
     return ["bk_rare1", "bk_identifier" if "id_key" in features else "bk_prefix"]
 
 
-OPTIONAL = ("legal_form", "identifier", "id_key", "founded", "street", "locality",
+OPTIONAL = ("legal_form", "legal_kind", "identifier", "id_key", "founded", "street", "locality",
             "postcode", "state", "country", "phone")
 COMPANY = Model("company", RULES,
                 frozenset({"name", "name_core", "name_tokens", "name_key", "name_compact",

@@ -54,9 +54,12 @@ def _read(path: Path, id_column: str, kind: str) -> tuple[pd.DataFrame, set[str]
         from binational.resolution import companies
 
         frame, mapping = companies.read_csv(path, id_column)
-        fields = set(mapping.columns)
-        return frame, fields, ["legal_form", "identifier", "founded", "street", "locality",
-                               "postcode", "state", "country", "phone"]
+        # The legal form comes from the name too; the date of incorporation from an RFC.
+        fields = set(mapping.columns) | {"legal_form", "legal_kind"}
+        if "identifier" in fields:
+            fields.add("founded")
+        return frame, fields, ["legal_form", "legal_kind", "identifier", "founded", "street",
+                               "locality", "postcode", "state", "country", "phone"]
     frame, mapping = read_csv(path, id_column)
     return frame, mapping.features, list(PERSON_FIELDS)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from stdnum.mx import curp as mx_curp
@@ -175,7 +176,7 @@ def read_csv(path: Path, id_column: str) -> tuple[pd.DataFrame, Mapping]:
 # -- standardisation ----------------------------------------------------------------------------
 
 
-def _per_value(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+def _per_value(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
     """Apply ``fn`` once per distinct value (records share most of their values)."""
     uniques = series.dropna().unique()
     table = {v: fn(v) for v in uniques}
@@ -280,7 +281,7 @@ def standardise(raw: pd.DataFrame) -> pd.DataFrame:
     out["given2"] = _per_value(given, _rest)
     out["surname1"], out["surname2"] = s1, s2
     if "name" in raw:
-        parts = _per_value(col("name"), split_full_name)  # type: ignore[arg-type]
+        parts = _per_value(col("name"), split_full_name)
         for i, field in enumerate(NAME_COLUMNS):
             split = _per_value(parts, lambda p, i=i: p[i])  # type: ignore[misc]
             out[field] = out[field].fillna(split)
