@@ -268,6 +268,7 @@ def comparisons(features: set[str]) -> list[Any]:
             base_dialect_str="spark")
 
     two = cll.ArrayIntersectLevel("name_tokens", 2)
+    rare_close = cll.JaroWinklerLevel("rare1", 0.88)
 
     out: list[Any] = [
         # u measured on a million random pairs of different OFAC organisations (2021 x
@@ -281,16 +282,22 @@ def comparisons(features: set[str]) -> list[Any]:
             # The same letters, spaced otherwise ("Zhu Hai Zhen Rong" / "Zhuhai Zhenrong").
             (cll.ExactMatchLevel("name_compact").configure(label_for_charts="same letters"),
              0.02, 0.000001),
-            (cll.JaroWinklerLevel("name_compact", 0.95), 0.05, 0.000007),
+            # Spelling variants: the whole name and its rarest word close (a shared common
+            # suffix, "... Trading Company", makes any two names close on their own).
+            (cll.And(cll.JaroWinklerLevel("name_compact", 0.95), rare_close).configure(
+                label_for_charts="spelling variant"), 0.05, 0.000007),
             # One name's words all in the other ("Banco Nacional" / "Banco Nacional de
             # Cuba"); with two words or more in common it says much more than with one.
             (cll.And(cll.ArraySubsetLevel("name_tokens"), two).configure(
                 label_for_charts="words of one in the other (two or more)"), 0.05, 0.000013),
             (cll.And(shared_half("name_tokens"), two).configure(
                 label_for_charts="half the words shared (two or more)"), 0.03, 0.00045),
-            (cll.JaroWinklerLevel("name_compact", 0.88), 0.03, 0.0001),
+            (cll.And(cll.JaroWinklerLevel("name_compact", 0.88), rare_close).configure(
+                label_for_charts="close spelling"), 0.03, 0.0001),
             (cll.ArraySubsetLevel("name_tokens"), 0.02, 0.00004),
-            (shared_half("name_tokens"), 0.02, 0.00034),
+            # One word of two shared counts only when it is the rarest word of both.
+            (cll.And(shared_half("name_tokens"), cll.ExactMatchLevel("rare1")).configure(
+                label_for_charts="half the words shared, the rarest one"), 0.02, 0.00034),
             (cll.ArrayIntersectLevel("name_tokens", 1), 0.01, 0.021),
             (cll.ElseLevel(), 0.01, 0.978),
         ]),

@@ -440,6 +440,10 @@ def link(frames: Sequence[pd.DataFrame], *, backend: Any = "duckdb",
     if spark:
         inputs = [_to_spark(api, con.execute(f"select * from {n}").df()) for n in names]
         con.close()
+        # One Spark session serves every run of the process: the previous run's input views
+        # would make Splink refuse to register this run's.
+        for alias in (LEFT, RIGHT):
+            api.spark.catalog.dropTempView(alias)
     _quiet()
     linker = Linker(inputs if len(inputs) == 2 else inputs[0],
                     settings(link_type, features, rules, prior, evidence, model), api,
