@@ -214,3 +214,12 @@ def test_a_platform_run_links_companies_and_never_a_company_to_a_person(
     for cand in resolver.queue(caller, 500):
         assert not ({cand.left_id, cand.right_id} & people and
                     {cand.left_id, cand.right_id} & {mx, us})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_the_ascii_fast_path_folds_as_the_screening_analysis_does(text: str) -> None:
+    from binational.resolution.records import fast_words
+    from binational.screening.names import words
+
+    assert fast_words(text) == words(text)
