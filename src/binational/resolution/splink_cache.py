@@ -46,6 +46,20 @@ def apply() -> None:
         if isinstance(sql, property) and sql.fget is not None:
             # The frozen builder is hashable: its SQL rendering is computed once.
             builder.sql = property(lru_cache(maxsize=16384)(sql.fget))
+    level = getattr(comparison_level, "ComparisonLevel", None)
+    validate = getattr(level, "_validate_sql", None)
+    if level is not None and validate is not None:
+        # Each level's SQL is parsed once to check it; the same SQL need not be checked again.
+        valid: set[tuple[str, str | None]] = set()
+
+        def _validate_sql(self: Any) -> bool:
+            key = (self.sql_condition, self.sqlglot_dialect)
+            if key not in valid:
+                validate(self)
+                valid.add(key)
+            return True
+
+        level._validate_sql = _validate_sql
     columns_used = getattr(parse_sql, "get_columns_used_from_sql", None)
     if columns_used is not None:
         cached = lru_cache(maxsize=4096)(columns_used)
