@@ -1,7 +1,7 @@
 """Company linkage measured on real lists: the organisations of two OFAC SDN versions.
 
 The SDN list of 7 July 2021 (``sdn.csv`` with ``alt.csv`` and ``add.csv``) and the one of
-3 May 2024 (``sdn.csv`` alone) are read with the screening capability's ``ofac-csv`` parser;
+3 May 2024 (``sdn.csv`` alone) are read with the ``ofac-csv`` ingest format;
 the Company, Organization and LegalEntity entries are kept. OFAC's entry number (``ent_num``)
 is stable across versions, so it gives the truth: two records are the same company when
 they carry the same number. Entries listed in only one version are the non-matches.
@@ -33,11 +33,11 @@ OLD, NEW = "ofac_sdn_2021-07-07", "ofac_sdn_2024-05-03.csv"
 
 def load_organisations(path: Path) -> dict[str, Any]:
     """The organisations of one OFAC SDN version, by id, parsed as the platform ingests
-    them."""
-    from binational.screening.lists.ofac import OFACSDNFormat
+    them (the ``ofac-csv`` format, found through the core's format registry)."""
+    from binational.core.ingest import get_format
 
     out: dict[str, Any] = {}
-    for item in OFACSDNFormat().records(path, {}):
+    for item in get_format("ofac-csv")().records(path, {}):
         entity = getattr(item, "entity", None)
         if entity is None or not entity.schema.is_a("LegalEntity") or \
                 entity.schema.is_a("Person"):
