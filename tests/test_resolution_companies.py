@@ -192,15 +192,34 @@ def test_common_words_alone_do_not_link() -> None:
     assert len(pairs) < 5
 
 
+def test_names_as_variants_fold_back_onto_entities() -> None:
+    rows = companies.with_variants(
+        [{"unique_id": "a", "name": "Importadora del Desierto LLC"},
+         {"unique_id": "b", "name": "Comercializadora Norte SA"}],
+        {"a": ["IMPORTADORA DEL DESIERTO, L.L.C.", "Comercializadora Norte S.A. de C.V."]})
+    # The alias that only writes the name otherwise is not a variant of its own.
+    assert [r["unique_id"] for r in rows] == ["a", f"a{companies.VARIANT}1", "b"]
+    import pandas as pd
+
+    pairs = pd.DataFrame({"left_id": [f"a{companies.VARIANT}1", "a", f"a{companies.VARIANT}1"],
+                          "right_id": ["b", "b", "a"],
+                          "match_probability": [0.99, 0.3, 0.95]})
+    folded = companies.entity_pairs(pairs)
+    assert folded[["left_id", "right_id", "match_probability"]].values.tolist() == [
+        ["a", "b", 0.99]]
+
+
 # -- on the platform ---------------------------------------------------------------------------
 
 
 def test_a_platform_run_links_companies_and_never_a_company_to_a_person(
         platform: Platform) -> None:
     ids = demo.setup(platform)
+    # Known to the US side under another name: the match is on its alias.
     extra = demo.load(platform, demo.US_DATASET, [demo._entity(
-        "Company", "us-c-importer", name="COMERCIALIZADORA AVENDANO DEL NORTE, SA DE CV",
-        jurisdiction="mx", registrationNumber="IMP-77-1")])
+        "Company", "us-c-importer", name="Importadora del Desierto Sonorense LLC",
+        alias="COMERCIALIZADORA AVENDANO DEL NORTE, SA DE CV", jurisdiction="mx",
+        registrationNumber="IMP-77-1")])
     caller = Caller(operator("UIF", Country.MX),
                     QueryContext(Purpose.ILLICIT_FINANCE, "RES-COMPANY-1"))
     resolver = Resolver(platform)

@@ -215,7 +215,8 @@ def standardise(raw: pd.DataFrame) -> pd.DataFrame:
     out["identifier"] = _per_value(col("identifier"), clean_identifier)
     out["id_key"] = _per_value(out["identifier"], id_key)
     out["founded"] = _per_value(col("founded"), parse_dob)
-    out["founded"] = out["founded"].fillna(_per_value(out["identifier"], rfc_founded))
+    founded = _per_value(out["identifier"], rfc_founded)
+    out["founded"] = out["founded"].where(out["founded"].notna(), founded)
     out["street"] = _per_value(col("street"), clean_text)
     out["locality"] = _per_value(col("locality"), clean_text)
     out["postcode"] = _per_value(col("postcode"), lambda v: clean_text(v.replace(" ", "")))
@@ -232,6 +233,43 @@ def from_rows(rows: Iterable[dict[str, str]]) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=list(COLUMNS))
     return standardise(frame)
+
+
+VARIANT = "\x1f"  # joins an entity id and the number of one of its other names
+
+
+def with_variants(rows: Iterable[dict[str, str]], names: dict[str, list[str]]
+                  ) -> list[dict[str, str]]:
+    """One record per name of each entity: its row, and a copy per other name (aliases,
+    former names) whose words differ, with the id ``<id>\x1f<n>``. A company is then linked
+    when any of its names matches; ``entity_pairs`` folds the pairs back onto entities."""
+    out = []
+    for row in rows:
+        out.append(row)
+        seen = {analyse_name(row["name"])[1]}
+        for n, name in enumerate(names.get(row["unique_id"], [])):
+            core = analyse_name(name)[1]
+            if core and core not in seen:
+                seen.add(core)
+                out.append({**row, "unique_id": f"{row['unique_id']}{VARIANT}{n}",
+                            "name": name})
+    return out
+
+
+def entity_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of name records folded onto their entities: pairs within one entity dropped,
+    the best-scored pair of names kept for each pair of entities."""
+    if pairs.empty:
+        return pairs
+    out = pairs.copy()
+    out["left_id"] = out["left_id"].astype(str).str.split(VARIANT).str[0]
+    out["right_id"] = out["right_id"].astype(str).str.split(VARIANT).str[0]
+    out = out[out["left_id"] != out["right_id"]]
+    first = out[["left_id", "right_id"]].min(axis=1)
+    second = out[["left_id", "right_id"]].max(axis=1)
+    out = out.assign(left_id=first, right_id=second)
+    out = out.sort_values("match_probability", ascending=False, kind="stable")
+    return out.drop_duplicates(["left_id", "right_id"]).reset_index(drop=True)
 
 
 def map_company_columns(headers: Sequence[str], id_column: str, source: str = "input"

@@ -25,6 +25,7 @@ from binational.core.policy import Plan
 from binational.core.store import IS_REFERENCE, Scope, expand_schemata, utcnow
 from binational.core.vocab import Action
 from binational.resolution import judgements as jd
+from binational.resolution.companies import entity_pairs, with_variants
 from binational.resolution.companies import from_rows as company_rows
 from binational.resolution.pipeline import link
 from binational.resolution.records import COLUMNS, from_rows
@@ -157,15 +158,21 @@ class Resolver:
                          if not is_person(e)]
         owner = {str(e.id): sorted(e.datasets)[0] for e in entities + organisations if e.id}
         schema = {str(e.id): e.schema.name for e in entities + organisations if e.id}
+        # An organisation is linked on every name it has (aliases, former names).
+        names = {str(e.id): sorted(set(e.get("alias", quiet=True)) |
+                                   set(e.get("previousName", quiet=True)) |
+                                   set(e.get("name", quiet=True)))
+                 for e in organisations}
         frames = [("person", from_rows(entity_row(e) for e in entities)),
-                  ("company", company_rows(company_row(e) for e in organisations))]
+                  ("company", company_rows(with_variants(
+                      (company_row(e) for e in organisations), names)))]
         run_id = uuid.uuid4().hex
         kept = 0
         for kind, frame in frames:
             if len(frame) < 2:
                 continue
             result = link([frame], threshold=REVIEW_FLOOR, evidence=True, kind=kind)
-            pairs = result.pairs
+            pairs = entity_pairs(result.pairs) if kind == "company" else result.pairs
             now = utcnow()
             rows = []
             for r in pairs.to_dict("records"):
