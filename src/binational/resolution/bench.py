@@ -224,6 +224,14 @@ def run_bench(*, quick: bool, out: Path | None, console: Console, data_dir: Path
                                "date": time.strftime("%Y-%m-%d"), "targets": TARGETS,
                                "febrl": {}}
     warm_up()
+    sanctions = data_dir / "sanctions"
+    if (sanctions / "ofac_sdn_2021-07-07").is_dir() and \
+            (sanctions / "ofac_sdn_2024-05-03.csv").is_file():
+        from binational.resolution.bench_companies import bench_companies
+
+        console.print("[dim]companies (OFAC SDN 2021 and 2024)...[/dim]")
+        results["companies"] = bench_companies(data_dir)
+        _save(results, out)
     for name in FEBRL:
         console.print(f"[dim]{name}...[/dim]")
         results["febrl"][name] = bench_febrl(folder, name, peers, train)
@@ -294,5 +302,18 @@ def print_report(results: dict[str, Any], console: Console) -> None:
                           f"link {g['link_seconds']:.1f}s), {g['candidates']:,} candidate "
                           f"pairs, P={g['precision']:.4f} R={g['recall']:.4f}; capped: "
                           f"{g['capped'] or 'none'}")
+    if "companies" in results:
+        table = Table(title=f"Companies: {results['companies']['source']}")
+        for col in ("Task", "Pipeline", "Precision", "Recall", "F1", "Pairs", "True pairs",
+                    "CPU s"):
+            table.add_column(col)
+        for task in ("versions", "aliases", "aliases_name_only"):
+            row = results["companies"][task]
+            for key in ("binational", "exact-name"):
+                r = row[key]
+                table.add_row(task, key, f"{r['precision']:.4f}", f"{r['recall']:.4f}",
+                              f"{r['f1']:.4f}", f"{r['pairs']:,}", f"{r['true_pairs']:,}",
+                              f"{r['cpu_seconds']:.2f}" if "cpu_seconds" in r else "")
+        console.print(table)
     for c in results.get("checks", []):
         console.print(f"{'PASS' if c['ok'] else 'MISS'} {c['check']}: {c['value']}")

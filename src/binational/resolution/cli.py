@@ -36,6 +36,11 @@ TrainOpt = Annotated[bool, typer.Option(
     "--train", help="Estimate the model from the data (EM; 1,000 records or more) instead "
     "of scoring with the built-in priors.")]
 OutputOpt = Annotated[Path, typer.Option("--output", help="Where the pairs go (CSV).")]
+SchemaOpt = Annotated[str, typer.Option(
+    "--schema", help="What the records are: Person, Company (also Organization, "
+    "LegalEntity), or auto (default): companies when the header has a company column "
+    "(company_name, razon_social, legal_name, legal_form, ein ...) and no person's name "
+    "part or birth date, people otherwise.")]
 
 
 def _report(result: Result, output: Path, written: int) -> None:
@@ -45,7 +50,7 @@ def _report(result: Result, output: Path, written: int) -> None:
             f"than the cap left out ({block.capped_records:,} records), e.g. {examples}",
             "yellow")
     pairs = sum(b.pairs for b in result.blocking)
-    fields = ", ".join(["names", *result.features])
+    fields = ", ".join(["names", *(f for f in result.features if f != "id_key")])
     say(f"{result.records:,} records, {pairs:,} candidate pairs from "
         f"{len(result.blocking)} blocking rules, compared on {fields}: {written:,} pairs "
         f"accepted in {result.seconds.get('total', 0):.1f}s; written to {output}")
@@ -53,8 +58,8 @@ def _report(result: Result, output: Path, written: int) -> None:
 
 @resolve_app.command("link")
 def link_command(
-    left: Annotated[Path, typer.Argument(help="The first CSV of person records.")],
-    right: Annotated[Path, typer.Argument(help="The second CSV of person records.")],
+    left: Annotated[Path, typer.Argument(help="The first CSV of records.")],
+    right: Annotated[Path, typer.Argument(help="The second CSV of records.")],
     output: OutputOpt,
     id_column: IdOpt = "id",
     right_id_column: Annotated[str | None, typer.Option(
@@ -63,33 +68,35 @@ def link_command(
     max_block: MaxBlockOpt = DEFAULT_MAX_BLOCK,
     backend: BackendOpt = "duckdb",
     train: TrainOpt = False,
+    schema: SchemaOpt = "auto",
 ) -> None:
-    """Link the people of two CSV files on the columns they share; writes
-    left_id,right_id,match_probability for the accepted pairs."""
+    """Link the people (or companies, see --schema) of two CSV files on the columns they
+    share; writes left_id,right_id,match_probability for the accepted pairs."""
     from binational.resolution.files import link_files, write_pairs
 
     result = link_files(left, right, id_column, right_id_column=right_id_column,
                         threshold=threshold, max_block=max_block, backend=backend,
-                        train=train)
+                        train=train, schema=schema)
     _report(result, output, write_pairs(result, output))
 
 
 @resolve_app.command("dedupe")
 def dedupe_command(
-    file: Annotated[Path, typer.Argument(help="A CSV of person records.")],
+    file: Annotated[Path, typer.Argument(help="A CSV of person or company records.")],
     output: OutputOpt,
     id_column: IdOpt = "id",
     threshold: ThresholdOpt = DEFAULT_THRESHOLD,
     max_block: MaxBlockOpt = DEFAULT_MAX_BLOCK,
     backend: BackendOpt = "duckdb",
     train: TrainOpt = False,
+    schema: SchemaOpt = "auto",
 ) -> None:
-    """Find the records of one CSV file that are the same person; writes
-    left_id,right_id,match_probability for the accepted pairs."""
+    """Find the records of one CSV file that are the same person (or company, see
+    --schema); writes left_id,right_id,match_probability for the accepted pairs."""
     from binational.resolution.files import dedupe_file, write_pairs
 
     result = dedupe_file(file, id_column, threshold=threshold, max_block=max_block,
-                         backend=backend, train=train)
+                         backend=backend, train=train, schema=schema)
     _report(result, output, write_pairs(result, output))
 
 

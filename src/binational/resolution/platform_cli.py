@@ -49,7 +49,8 @@ def add_commands(resolve_app: typer.Typer, graph_app: typer.Typer) -> None:
                 "--dataset", help="Link these datasets only; repeatable.")] = None,
             purpose: PurposeOpt = DEFAULT_PURPOSE, case: CaseOpt = "operator-cli",
             as_json: JsonOpt = False) -> None:
-        """Link the people of the datasets the agency may see; keep the scored pairs."""
+        """Link the people, and apart from them the companies and other organisations, of the
+        datasets the agency may see; keep the scored pairs."""
         from binational.resolution.service import Resolver
 
         platform, caller = _caller(ctx, agency, purpose, case)
@@ -57,7 +58,8 @@ def add_commands(resolve_app: typer.Typer, graph_app: typer.Typer) -> None:
         if as_json:
             print_json(summary)
             return
-        say(f"run {summary['run_id']}: {summary['records']:,} records of "
+        say(f"run {summary['run_id']}: {summary['people']:,} people and "
+            f"{summary['organisations']:,} organisations of "
             f"{', '.join(summary['datasets']) or 'no dataset'}; {summary['candidates']:,} "
             "pairs kept for review or acceptance")
 

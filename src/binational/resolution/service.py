@@ -25,6 +25,8 @@ from binational.core.policy import Plan
 from binational.core.store import IS_REFERENCE, Scope, expand_schemata, utcnow
 from binational.core.vocab import Action
 from binational.resolution import judgements as jd
+from binational.resolution.companies import entity_pairs, with_variants
+from binational.resolution.companies import from_rows as company_rows
 from binational.resolution.pipeline import link
 from binational.resolution.records import COLUMNS, from_rows
 from binational.resolution.tables import resolution_candidate, resolution_judgement, visible
@@ -32,6 +34,9 @@ from binational.resolution.tables import resolution_candidate, resolution_judgem
 ACCEPT = 0.9  # a scored pair at or above this counts as the same entity until judged
 REVIEW_FLOOR = 0.2  # pairs scored below this are not kept at all
 LINKED_SCHEMATA = ("Person",)
+# Linked with each other, never with people: LegalEntity covers Organization, Company,
+# PublicBody (and Person, which is taken out).
+ORGANISATION_SCHEMATA = ("LegalEntity",)
 
 
 @dataclass
@@ -91,6 +96,30 @@ def entity_row(entity: StatementEntity) -> dict[str, str]:
     return row
 
 
+def company_row(entity: StatementEntity) -> dict[str, str]:
+    """An FtM organisation (Company, Organization, LegalEntity ...) as a company linkage
+    record (the standard source fields of ``companies``)."""
+
+    def first(*props: str) -> str:
+        for prop in props:
+            values = entity.get(prop, quiet=True)
+            if values:
+                return str(sorted(values)[0])
+        return ""
+
+    return {"unique_id": str(entity.id), "name": first("name"),
+            "legal_form": first("legalForm"),
+            "identifier": first("taxNumber", "registrationNumber", "vatCode", "leiCode",
+                                "innCode", "ogrnCode", "dunsCode", "idNumber"),
+            "founded": first("incorporationDate"), "street": first("address"),
+            "country": first("jurisdiction", "country", "mainCountry"),
+            "phone": first("phone")}
+
+
+def is_person(entity: StatementEntity) -> bool:
+    return bool(entity.schema.is_a("Person"))
+
+
 def _decision(r: Any) -> jd.Decision:
     return jd.Decision(id=r.id, seq=r.seq, left_id=r.left_id, right_id=r.right_id,
                        judgement=jd.Judgement(r.judgement), undoes=r.undoes, reason=r.reason,
@@ -117,21 +146,33 @@ class Resolver:
     # -- runs ---------------------------------------------------------------------------------
 
     def run(self, caller: Caller, datasets: Sequence[str] | None = None) -> dict[str, Any]:
-        """Link the people of the datasets the caller may see (or those named) and keep the
-        scored pairs as candidates. Returns a summary."""
+        """Link the people, and apart from them the organisations (companies ...), of the
+        datasets the caller may see (or those named) and keep the scored pairs as
+        candidates. Returns a summary."""
         plan = self._plan(caller, "resolution.run", Action.SEARCH,
                           datasets=list(datasets or []))
         scope = plan.scope.restrict(datasets)
         view = self.platform.store.view(scope)
         entities = [e for s in LINKED_SCHEMATA for e in view.entities(s)]
-        owner = {str(e.id): sorted(e.datasets)[0] for e in entities if e.id}
-        schema = {str(e.id): e.schema.name for e in entities if e.id}
-        frame = from_rows(entity_row(e) for e in entities)
+        organisations = [e for s in ORGANISATION_SCHEMATA for e in view.entities(s)
+                         if not is_person(e)]
+        owner = {str(e.id): sorted(e.datasets)[0] for e in entities + organisations if e.id}
+        schema = {str(e.id): e.schema.name for e in entities + organisations if e.id}
+        # An organisation is linked on every name it has (aliases, former names).
+        names = {str(e.id): sorted(set(e.get("alias", quiet=True)) |
+                                   set(e.get("previousName", quiet=True)) |
+                                   set(e.get("name", quiet=True)))
+                 for e in organisations}
+        frames = [("person", from_rows(entity_row(e) for e in entities)),
+                  ("company", company_rows(with_variants(
+                      (company_row(e) for e in organisations), names)))]
         run_id = uuid.uuid4().hex
         kept = 0
-        if len(frame) >= 2:
-            result = link([frame], threshold=REVIEW_FLOOR, evidence=True)
-            pairs = result.pairs
+        for kind, frame in frames:
+            if len(frame) < 2:
+                continue
+            result = link([frame], threshold=REVIEW_FLOOR, evidence=True, kind=kind)
+            pairs = entity_pairs(result.pairs) if kind == "company" else result.pairs
             now = utcnow()
             rows = []
             for r in pairs.to_dict("records"):
@@ -146,11 +187,12 @@ class Resolver:
             if rows:
                 with self.platform.db.write() as conn:
                     conn.execute(resolution_candidate.insert(), rows)
-            kept = len(rows)
-        summary = {"run_id": run_id, "records": len(frame), "candidates": kept,
-                   "datasets": sorted(set(owner.values()))}
-        self.access.record_results(caller, plan, Action.SEARCH, "resolution.run", entities,
-                                   **summary)
+            kept += len(rows)
+        summary = {"run_id": run_id, "records": len(entities) + len(organisations),
+                   "people": len(entities), "organisations": len(organisations),
+                   "candidates": kept, "datasets": sorted(set(owner.values()))}
+        self.access.record_results(caller, plan, Action.SEARCH, "resolution.run",
+                                   entities + organisations, **summary)
         return summary
 
     # -- reading ------------------------------------------------------------------------------
@@ -528,4 +570,5 @@ class Investigator:
                      nodes=net.graph.vcount(), edges=net.graph.ecount())
         return int(net.graph.vcount())
 
-__all__ = ["COLUMNS", "Candidate", "Investigator", "ResolvedEntity", "Resolver", "entity_row"]
+__all__ = ["COLUMNS", "Candidate", "Investigator", "ResolvedEntity", "Resolver",
+           "company_row", "entity_row"]
