@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from followthemoney import Dataset, EntityProxy, StatementEntity, model
@@ -540,7 +541,8 @@ def test_skipping_candidates_changes_no_result(lists: ListWorld, limit: int,
                                                                cutoff=0.3)]
               for q in BOUND_QUERIES]
     # Without the bound every retrieved candidate is aligned.
-    monkeypatch.setattr(service, "score_bounds", lambda qv, cvs, sims=None: [2.0] * len(cvs))
+    monkeypatch.setattr(service, "finish", lambda qv, sims: np.full(len(sims), 2.0))
+    monkeypatch.setattr(service, "score_bounds", lambda qv, cvs: np.full(len(cvs), 2.0))
     full = [[(m.id, m.score) for m in lists.screener.screen(caller, Query(q), limit=limit,
                                                              cutoff=0.3)]
             for q in BOUND_QUERIES]

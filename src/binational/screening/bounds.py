@@ -142,6 +142,7 @@ class ListNames:
     costs: F64
     name_starts: I64  # token offset of each name (one more entry than names)
     profile_names: I64  # name offset of each profile (one more entry than profiles)
+    keyed: npt.NDArray[np.bool_]  # per profile: has aliases or weak aliases (``equals_exactly``)
 
     @classmethod
     def of_views(cls, cvs: Sequence[CandidateView]) -> ListNames:
@@ -161,7 +162,8 @@ class ListNames:
             profile_names.append(names)
         return cls(Words.of(list(index)), np.concatenate([np.zeros(0, np.int64), *flat]),
                    np.concatenate([np.zeros(0), *(cv.costs for cv in cvs)]),
-                   np.concatenate(name_starts), np.asarray(profile_names, dtype=np.int64))
+                   np.concatenate(name_starts), np.asarray(profile_names, dtype=np.int64),
+                   np.asarray([bool(cv.alias_keys or cv.weak_keys) for cv in cvs], dtype=bool))
 
     def batch(self, positions: I64) -> NameBatch:
         """The names of the profiles at these positions, with their words only."""
@@ -190,23 +192,31 @@ def name_bounds(qv: QueryView, batch: NameBatch) -> F64:
     return sims
 
 
-def score_bounds(qv: QueryView, cvs: Sequence[CandidateView],
-                 sims: F64 | None = None) -> list[float]:
-    """An upper bound of ``matching.explain_views(qv, cv)``'s score for each candidate
-    (``sims``: their ``name_bounds``, when the caller has them already)."""
-    if not cvs:
-        return []
-    if sims is None:
-        sims = name_bounds(qv, NameBatch.of_views(cvs))
-    nick_keys = [word_key(n) for n in qv.nicknames]
-    full_keys = [word_key(n) for n in qv.full]
-    for c, cv in enumerate(cvs):
-        # Exact equality with a nickname or a weak alias scores 1 without alignment.
-        if (nick_keys and (cv.alias_keys or cv.weak_keys)
-                and any(k in cv.alias_keys or k in cv.weak_keys for k in nick_keys)) or (
-                cv.weak_keys and any(k in cv.weak_keys for k in full_keys)):
-            sims[c] = 1.0
+def equals_exactly(qv: QueryView, cv: CandidateView) -> bool:
+    """Whether a query name or nickname equals one of the candidate's weak aliases, or a
+    nickname one of its aliases: ``explain`` scores those 1 without alignment."""
+    if not cv.weak_keys and not (qv.nicknames and cv.alias_keys):
+        return False
+    keys = {word_key(n) for n in qv.nicknames}
+    if keys & cv.alias_keys or keys & cv.weak_keys:
+        return True
+    return any(word_key(n) in cv.weak_keys for n in qv.full)
+
+
+def finish(qv: QueryView, sims: F64) -> F64:
+    """Score bounds from name-similarity bounds: the name weight, the exact-name bonus where
+    the bound is 1, and the most the other features can add."""
     exact = np.where(sims >= 1.0, WEIGHTS["name_exact"], 0.0)
     # (plus a margin for the rounding of similarities and scores to four places)
-    bound = WEIGHTS["name_match"] * sims + exact + (qv.extra + 1e-3)
-    return bound.tolist()  # type: ignore[no-any-return]
+    return WEIGHTS["name_match"] * sims + exact + (qv.extra + 1e-3)
+
+
+def score_bounds(qv: QueryView, cvs: Sequence[CandidateView]) -> F64:
+    """An upper bound of ``matching.explain_views(qv, cv)``'s score for each candidate."""
+    if not cvs:
+        return np.zeros(0)
+    sims = name_bounds(qv, NameBatch.of_views(cvs))
+    for c, cv in enumerate(cvs):
+        if equals_exactly(qv, cv):
+            sims[c] = 1.0
+    return finish(qv, sims)

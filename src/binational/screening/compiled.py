@@ -107,21 +107,23 @@ class CompiledList:
 
     def allowed(self, schemata: frozenset[str] | None, compatible: Iterable[str]
                 ) -> npt.NDArray[np.bool_]:
-        """Per schema code: may a query see it (scope filter) and match it (compatible)?"""
+        """Per entity: may a query see it (scope filter) and match it (compatible schema)?"""
         ok = set(compatible)
-        out = np.zeros(len(self.schema_names), dtype=bool)
+        by_code = np.zeros(len(self.schema_names), dtype=bool)
         for code, name in enumerate(self.schema_names):
             schema = model.get(name)
             in_scope = schemata is None or (schema is not None
                                             and any(schema.is_a(s) for s in schemata))
-            out[code] = name in ok and in_scope
-        return out
+            by_code[code] = name in ok and in_scope
+        return by_code[self.schema_codes]
 
     def search(self, keys: Iterable[str], allowed: npt.NDArray[np.bool_], limit: int
                ) -> list[tuple[int, int]]:
-        """The best ``limit`` entities as ``(hits, position)``, most hits first."""
-        counts = {k: len(self.postings[k]) for k in keys if k in self.postings}
-        if not counts or limit <= 0 or not allowed.any():
+        """The best ``limit`` entities as ``(hits, position)``, most hits first (``allowed``:
+        per entity, from ``allowed``)."""
+        postings = self.postings
+        counts = {k: len(postings[k]) for k in keys if k in postings}
+        if not counts or limit <= 0:
             return []
         usable = {k: n for k, n in counts.items()
                   if n <= index.MAX_POSTINGS or k.startswith("i:")}
@@ -130,9 +132,9 @@ class CompiledList:
         hits = np.zeros(len(self.profiles), dtype=np.int32)
         for key, n in usable.items():
             # A key's posting list holds each entity once, so fancy-index addition is exact.
-            hits[self.postings[key]] += index.weight(key, n)
-        hits[~allowed[self.schema_codes]] = 0
+            hits[postings[key]] += index.weight(key, n)
         found = np.flatnonzero(hits)
+        found = found[allowed[found]]
         if len(found) > limit:
             # Keep every entity tied with the last place, then break ties by id below.
             kth = np.partition(hits[found], len(found) - limit)[len(found) - limit]

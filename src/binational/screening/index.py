@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 from followthemoney import model
@@ -201,6 +201,7 @@ def _bump_generation(conn: Connection, dataset: str, entities: int) -> None:
                                            built_at=now))
 
 
+@lru_cache(maxsize=262144)
 def weight(key: str, postings: int) -> int:
     """A key's retrieval weight: identifiers outrank names; rarer keys weigh more."""
     if key.startswith("i:"):

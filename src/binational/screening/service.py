@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -25,10 +26,9 @@ from binational.core.policy import Plan
 from binational.core.store import Scope
 from binational.core.vocab import Action
 from binational.screening import compiled, index
-from binational.screening.bounds import name_bounds, score_bounds
+from binational.screening.bounds import equals_exactly, finish, name_bounds, score_bounds
 from binational.screening.matching import (
     DEFAULT_THRESHOLD,
-    CandidateView,
     Match,
     Query,
     QueryView,
@@ -127,12 +127,7 @@ class Screener:
         floor = min(cutoff, threshold)
         pool = _fork_pool(found, workers)
         try:
-            for chunk in _chunks(queries, BATCH_CHUNK):
-                if pool is None:
-                    scored = [found.score(q, limit, floor) for q in chunk]
-                else:
-                    scored = list(pool.map(_score_forked, [(q, limit, floor) for q in chunk],
-                                           chunksize=max(1, len(chunk) // (4 * workers))))
+            for scored in _scored_chunks(found, queries, limit, floor, pool, workers):
                 for result in self._matches(scope, found, scored, threshold):
                     count += 1
                     matches += sum(m.match for m in result)
@@ -232,7 +227,7 @@ class Searchable:
         """The best ``limit`` candidates scoring at least ``floor``, scored.
 
         Candidates are taken in the order of an upper bound of their score
-        (``matching.score_bound``, from token similarities, no alignment), and scoring stops
+        (``bounds``: from token similarities, no alignment), and scoring stops
         at the first whose bound is below ``floor`` or below the ``limit``-th best score found
         so far: those cannot be returned, so skipping them changes no result."""
         views: dict[str, QueryView] = {}
@@ -242,29 +237,35 @@ class Searchable:
         groups: dict[tuple[int, str], list[Hit]] = {}
         for hit in self.retrieve(query, max(CANDIDATES, limit * 3)):
             groups.setdefault((hit.list_index, self.profile(hit).schema.name), []).append(hit)
-        bounded: list[tuple[float, Hit, QueryView, CandidateView]] = []
+        bounded: list[tuple[float, Hit, QueryView]] = []
         for (list_index, _), members in groups.items():
             lst = self.lists[list_index]
             schema = lst.profiles[members[0].position].schema
             qv = views.get(schema.name)
             if qv is None:
                 qv = views[schema.name] = query_view(query, schema)
-            cvs = [candidate_view(lst.profiles[h.position], qv.person) for h in members]
-            sims = None
             if qv.person == compiled.natural_reading(schema):  # (the list's arrays apply)
                 positions = np.fromiter((h.position for h in members), dtype=np.int64,
                                         count=len(members))
                 sims = name_bounds(qv, lst.names.batch(positions))
-            bounds = score_bounds(qv, cvs, sims)
-            bounded.extend((bound, hit, qv, cv) for bound, hit, cv
-                           in zip(bounds, members, cvs, strict=True) if bound >= floor)
+                # (only profiles with aliases or weak aliases can equal a name exactly)
+                for k in np.flatnonzero(lst.names.keyed[positions]).tolist():
+                    if equals_exactly(qv, candidate_view(lst.profiles[members[k].position],
+                                                         qv.person)):
+                        sims[k] = 1.0
+                bounds = finish(qv, sims)
+            else:
+                bounds = score_bounds(qv, [candidate_view(lst.profiles[h.position], qv.person)
+                                           for h in members])
+            bounded.extend((bounds[k], members[k], qv)
+                           for k in np.flatnonzero(bounds >= floor).tolist())
         bounded.sort(key=lambda b: -b[0])
         scored: list[Hit] = []
         best: list[float] = []  # a min-heap of the ``limit`` best scores so far
-        for bound, hit, qv, cv in bounded:
+        for bound, hit, qv in bounded:
             if len(best) == limit and bound < best[0]:
                 break
-            result = explain_views(qv, cv, table)
+            result = explain_views(qv, candidate_view(self.profile(hit), qv.person), table)
             if result.score >= floor:
                 scored.append(Hit(hit.hits, hit.list_index, hit.position, result))
                 if len(best) < limit:
@@ -284,10 +285,30 @@ class Searchable:
 _forked: Searchable | None = None
 
 
-def _score_forked(args: tuple[Query, int, float]) -> list[Hit]:
+def _score_forked(args: tuple[list[Query], int, float]) -> list[list[Hit]]:
     assert _forked is not None, "a batch worker started without its lists"
-    query, limit, floor = args
-    return _forked.score(query, limit, floor)
+    queries, limit, floor = args
+    return [_forked.score(query, limit, floor) for query in queries]
+
+
+def _scored_chunks(found: Searchable, queries: Iterable[Query], limit: int, floor: float,
+                   pool: ProcessPoolExecutor | None, workers: int) -> Iterator[list[list[Hit]]]:
+    """The queries scored, chunk by chunk, in order. With workers, the next chunk is already
+    being scored while the caller reads the store and audits for this one (so the workers
+    are not idle during that serial part)."""
+    if pool is None:
+        for chunk in _chunks(queries, BATCH_CHUNK):
+            yield [found.score(q, limit, floor) for q in chunk]
+        return
+    ahead: deque[list[Future[list[list[Hit]]]]] = deque()
+    for chunk in _chunks(queries, BATCH_CHUNK):
+        step = max(1, len(chunk) // (4 * workers))
+        ahead.append([pool.submit(_score_forked, (chunk[i:i + step], limit, floor))
+                      for i in range(0, len(chunk), step)])
+        if len(ahead) > 1:
+            yield [hits for future in ahead.popleft() for hits in future.result()]
+    while ahead:
+        yield [hits for future in ahead.popleft() for hits in future.result()]
 
 
 def _fork_pool(found: Searchable, workers: int) -> ProcessPoolExecutor | None:
