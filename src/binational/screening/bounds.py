@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -30,39 +31,58 @@ I64 = npt.NDArray[np.int64]
 
 
 @njit(cache=True)
-def _side(top: F64, costs: F64) -> tuple[float, F64, F64]:
-    """One side of a pair: the cost of the words no word of the other side is like
-    (``forced``), the costs of the others in increasing order, and their best similarities
-    in decreasing order."""
-    n = top.shape[0]
+def _side(top: F64, costs: F64, n: int, free: F64, sims: F64) -> tuple[float, int]:
+    """One side of a pair (its first ``n`` words): the cost of the words no word of the other
+    side is like (returned), and of the others (``k`` of them, returned) their costs in
+    increasing order into ``free`` and their best similarities in decreasing order into
+    ``sims`` (insertion sorts: a name has a handful of words)."""
     forced = 0.0
-    free = np.empty(n)
-    sims = np.empty(n)
     k = 0
     for i in range(n):
-        if top[i] > 0.0:
-            free[k] = costs[i]
-            sims[k] = top[i]
-            k += 1
-        else:
+        v = top[i]
+        if v <= 0.0:
             forced += costs[i]
-    return forced, np.sort(free[:k]), -np.sort(-sims[:k])
+            continue
+        c = costs[i]
+        x = k
+        while x > 0 and free[x - 1] > c:
+            free[x] = free[x - 1]
+            x -= 1
+        free[x] = c
+        y = k
+        while y > 0 and sims[y - 1] < v:
+            sims[y] = sims[y - 1]
+            y -= 1
+        sims[y] = v
+        k += 1
+    return forced, k
 
 
 @njit(cache=True)
 def pair_bounds(sim: F64, q_costs: F64, flat: I64, costs: F64, starts: I64) -> F64:
-    """``names.align_bound`` of one query name (``sim``: its words x the local vocabulary)
+    """``names.align_bound`` of one query name (``sim``: its words x the batch's words)
     against each candidate name ``n`` (words ``flat[starts[n]:starts[n + 1]]``)."""
     nq = sim.shape[0]
     names = starts.shape[0] - 1
     out = np.zeros(names)
+    if nq == 0:
+        return out
+    longest = 0
+    for n in range(names):
+        longest = max(longest, starts[n + 1] - starts[n])
+    r = np.empty(nq)
+    cq = np.empty(nq)
+    sq = np.empty(nq)
+    s = np.empty(longest)
+    cc = np.empty(longest)
+    sc = np.empty(longest)
     for n in range(names):
         a = starts[n]
         m = starts[n + 1] - a
-        if m == 0 or nq == 0:
+        if m == 0:
             continue
-        r = np.zeros(nq)
-        s = np.zeros(m)
+        r[:] = 0.0
+        s[:m] = 0.0
         for i in range(nq):
             for j in range(m):
                 v = sim[i, flat[a + j]]
@@ -70,19 +90,19 @@ def pair_bounds(sim: F64, q_costs: F64, flat: I64, costs: F64, starts: I64) -> F
                     r[i] = v
                 if v > s[j]:
                     s[j] = v
-        fq, cq, sq = _side(r, q_costs)
-        fc, cc, sc = _side(s, costs[a:a + m])
-        most = min(sq.shape[0], sc.shape[0])
+        fq, kq = _side(r, q_costs, nq, cq, sq)
+        fc, kc = _side(s, costs[a:a + m], m, cc, sc)
         best = 0.0
         tq = 0.0
         tc = 0.0
-        for k in range(1, most + 1):
+        for k in range(1, min(kq, kc) + 1):
             tq += sq[k - 1]
             tc += sc[k - 1]
+            # the cheapest kq - k (kc - k) matchable words are left over on each side
             left = fq + fc
-            for x in range(cq.shape[0] - k):
+            for x in range(kq - k):
                 left += cq[x]
-            for x in range(cc.shape[0] - k):
+            for x in range(kc - k):
                 left += cc[x]
             value = min(tq, tc) / (k + left)
             if value > best:
@@ -118,17 +138,6 @@ class NameBatch:
         starts[1:] += np.repeat(token_offsets, name_counts)
         return cls(words, flat, np.concatenate([cv.costs for cv in cvs]), starts,
                    np.repeat(np.arange(len(cvs)), name_counts), len(cvs))
-
-
-def _ranges(starts: I64, chosen: I64) -> tuple[I64, I64]:
-    """The concatenated index ranges ``starts[c]:starts[c + 1]`` of the chosen items, and
-    the length of each."""
-    lo, hi = starts[chosen], starts[chosen + 1]
-    counts = hi - lo
-    total = int(counts.sum())
-    # arange(total) minus each range's offset in the output, plus its start in the input
-    shift = np.repeat(lo - (np.cumsum(counts) - counts), counts)
-    return np.arange(total, dtype=np.int64) + shift, counts
 
 
 @dataclass(frozen=True)
@@ -167,17 +176,59 @@ class ListNames:
 
     def batch(self, positions: I64) -> NameBatch:
         """The names of the profiles at these positions, with their words only."""
-        names, per_profile = _ranges(self.profile_names, positions)
-        tokens, per_name = _ranges(self.name_starts, names)
-        used, local = np.unique(self.flat[tokens], return_inverse=True)
+        local, costs, starts, owner, used = _gather(positions, self.profile_names,
+                                                    self.name_starts, self.flat, self.costs,
+                                                    len(self.words))
         words = self.words
-        subset = Words([words.text[i] for i in used.tolist()],
-                       [words.phonetic[i] for i in used.tolist()],
+        subset = Words(self.texts[used].tolist(), self.phonetics[used].tolist(),
                        words.long[used], words.digit[used], words.single[used])
-        starts = np.concatenate([[0], np.cumsum(per_name)]).astype(np.int64)
-        owner = np.repeat(np.arange(len(positions)), per_profile)
-        return NameBatch(subset, local.astype(np.int64), self.costs[tokens], starts, owner,
-                         len(positions))
+        return NameBatch(subset, local, costs, starts, owner, len(positions))
+
+    @cached_property
+    def texts(self) -> npt.NDArray[np.object_]:
+        return np.asarray(self.words.text, dtype=object)
+
+    @cached_property
+    def phonetics(self) -> npt.NDArray[np.object_]:
+        return np.asarray(self.words.phonetic, dtype=object)
+
+
+@njit(cache=True)
+def _gather(positions: I64, profile_names: I64, name_starts: I64, flat: I64, costs: F64,
+            vocabulary: int) -> tuple[I64, F64, I64, I64, I64]:
+    """``ListNames.batch``'s arrays: each token's index among the words used, its cost, the
+    names' starts and owners, and the words used (as indices into the list's words)."""
+    names = 0
+    tokens = 0
+    for p in positions:
+        names += profile_names[p + 1] - profile_names[p]
+        tokens += name_starts[profile_names[p + 1]] - name_starts[profile_names[p]]
+    mark = np.full(vocabulary, -1, dtype=np.int64)
+    used = np.empty(tokens, dtype=np.int64)
+    local = np.empty(tokens, dtype=np.int64)
+    out_costs = np.empty(tokens)
+    starts = np.empty(names + 1, dtype=np.int64)
+    owner = np.empty(names, dtype=np.int64)
+    starts[0] = 0
+    n_used = 0
+    k = 0
+    t = 0
+    for c in range(positions.shape[0]):
+        p = positions[c]
+        for name in range(profile_names[p], profile_names[p + 1]):
+            for x in range(name_starts[name], name_starts[name + 1]):
+                w = flat[x]
+                if mark[w] < 0:
+                    mark[w] = n_used
+                    used[n_used] = w
+                    n_used += 1
+                local[t] = mark[w]
+                out_costs[t] = costs[x]
+                t += 1
+            owner[k] = c
+            k += 1
+            starts[k] = t
+    return local, out_costs, starts, owner, used[:n_used]
 
 
 def name_bounds(qv: QueryView, batch: NameBatch) -> F64:
