@@ -917,7 +917,12 @@ def bench_speed(tmp: Path, data_dir: Path, qs: QuerySet, sizes: Sizes,
         queries = [Query(name=c.name, schema=c.schema) for c in qs.cases]
         rng = _rng(6)
         sample = rng.sample(queries, min(sizes.latency_queries, len(queries)))
-        for q in sample[:20]:
+        # The first query after indexing loads the list into this process's memory
+        # (``screening.compiled``): timed on its own, then 19 more warm the caches.
+        start = time.perf_counter()
+        screener.screen(caller, sample[0], threshold=DEFAULT_THRESHOLD, limit=10)
+        first_secs = time.perf_counter() - start
+        for q in sample[1:20]:
             screener.screen(caller, q, threshold=DEFAULT_THRESHOLD, limit=10)
         gc.collect()
         latencies = []
@@ -926,7 +931,8 @@ def bench_speed(tmp: Path, data_dir: Path, qs: QuerySet, sizes: Sizes,
             screener.screen(caller, q, threshold=DEFAULT_THRESHOLD, limit=10)
             latencies.append(time.perf_counter() - t0)
         lat = latency_summary(latencies)
-        console.log(f"speed: one query p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms")
+        console.log(f"speed: first query (loads the list) {first_secs:.2f}s; one query p50 "
+                    f"{lat['p50_ms']} ms, p99 {lat['p99_ms']} ms")
 
         names = [queries[i % len(queries)] for i in range(sizes.batch_names)]
         gc.collect()
@@ -960,6 +966,7 @@ def bench_speed(tmp: Path, data_dir: Path, qs: QuerySet, sizes: Sizes,
         "store_seconds": round(store_secs, 2),
         "entities_indexed": indexed,
         "index_seconds": round(index_secs, 3),
+        "first_query_seconds": round(first_secs, 3),
         "latency": lat,
         "batch": {"names": screened, "planned": len(names), "extrapolated": extrapolated,
                   "matched": matched, "seconds": round(batch_secs, 2),
