@@ -233,13 +233,24 @@ def _gather(positions: I64, profile_names: I64, name_starts: I64, flat: I64, cos
 
 def name_bounds(qv: QueryView, batch: NameBatch) -> F64:
     """The best ``names.align_bound`` of any query name with any name of each candidate."""
+    return per_candidate(pair_matrix(qv, batch), batch)
+
+
+def pair_matrix(qv: QueryView, batch: NameBatch) -> F64:
+    """``names.align_bound`` of each query name (rows) with each name of the batch."""
+    out = np.zeros((len(qv.full), len(batch.owner)))
+    for i, q_name in enumerate(qv.full):
+        matrix = similarity_matrix(q_name.tokens, batch.words)
+        q_costs = np.asarray(min_costs(q_name.tokens, qv.person), dtype=np.float64)
+        out[i] = pair_bounds(matrix, q_costs, batch.flat, batch.costs, batch.starts)
+    return out
+
+
+def per_candidate(pairs: F64, batch: NameBatch) -> F64:
+    """The best of ``pair_matrix`` over each candidate's names."""
     sims = np.zeros(batch.size)
-    if len(batch.owner):
-        for q_name in qv.full:
-            matrix = similarity_matrix(q_name.tokens, batch.words)
-            q_costs = np.asarray(min_costs(q_name.tokens, qv.person), dtype=np.float64)
-            bounds = pair_bounds(matrix, q_costs, batch.flat, batch.costs, batch.starts)
-            np.maximum.at(sims, batch.owner, bounds)
+    if pairs.size:
+        np.maximum.at(sims, batch.owner, pairs.max(axis=0))
     return sims
 
 

@@ -473,10 +473,12 @@ def query_view(query: Query, candidate_schema: Schema) -> QueryView:
     return QueryView.make(query, _is_person(q_schema, candidate_schema))
 
 
-def explain_views(qv: QueryView, cv: CandidateView, table: TokenTable | None = None
-                  ) -> Scored:
+def explain_views(qv: QueryView, cv: CandidateView, table: TokenTable | None = None,
+                  pair_bounds: npt.NDArray[np.float64] | None = None) -> Scored:
     """The score of a candidate for a query, with every feature that fired (``table``: the
-    query's token similarities, shared across its candidates)."""
+    query's token similarities, shared across its candidates; ``pair_bounds``: an upper bound
+    of the similarity of each query name (rows) with each of the candidate's full names, to
+    skip aligning pairs that cannot be the best)."""
     features: list[Feature] = []
     query = qv.query
     q_schema, c_schema = qv.schema, cv.schema
@@ -487,8 +489,12 @@ def explain_views(qv: QueryView, cv: CandidateView, table: TokenTable | None = N
     # -- names
     best: tuple[float, str, AnalyzedName | None, AnalyzedName | None, str] = (
         0.0, "name_match", None, None, "no name in common")
-    for q_name in qv.full:
-        for prop, c_name in cv.full:
+    for qi, q_name in enumerate(qv.full):
+        for ci, (prop, c_name) in enumerate(cv.full):
+            # (a pair whose bound is below the best so far cannot replace it; the margin
+            # covers the rounding of similarities to four places)
+            if pair_bounds is not None and pair_bounds[qi, ci] + 1e-4 < best[0]:
+                continue
             al = align(q_name, c_name, table)
             kind = "name_match" if prop == "name" else "alias_match"
             if al.similarity > best[0] or (al.similarity == best[0] and best[2] is None

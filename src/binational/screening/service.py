@@ -26,7 +26,13 @@ from binational.core.policy import Plan
 from binational.core.store import Scope
 from binational.core.vocab import Action
 from binational.screening import compiled, index
-from binational.screening.bounds import equals_exactly, finish, name_bounds, score_bounds
+from binational.screening.bounds import (
+    equals_exactly,
+    finish,
+    pair_matrix,
+    per_candidate,
+    score_bounds,
+)
 from binational.screening.matching import (
     DEFAULT_THRESHOLD,
     Match,
@@ -237,17 +243,23 @@ class Searchable:
         groups: dict[tuple[int, str], list[Hit]] = {}
         for hit in self.retrieve(query, max(CANDIDATES, limit * 3)):
             groups.setdefault((hit.list_index, self.profile(hit).schema.name), []).append(hit)
-        bounded: list[tuple[float, Hit, QueryView]] = []
+        # (bound, hit, query reading, the bounds of each pair of names when known)
+        bounded: list[tuple[float, Hit, QueryView, npt.NDArray[np.float64] | None]] = []
         for (list_index, _), members in groups.items():
             lst = self.lists[list_index]
             schema = lst.profiles[members[0].position].schema
             qv = views.get(schema.name)
             if qv is None:
                 qv = views[schema.name] = query_view(query, schema)
+            pairs: npt.NDArray[np.float64] | None = None
             if qv.person == compiled.natural_reading(schema):  # (the list's arrays apply)
                 positions = np.fromiter((h.position for h in members), dtype=np.int64,
                                         count=len(members))
-                sims = name_bounds(qv, lst.names.batch(positions))
+                batch = lst.names.batch(positions)
+                pairs = pair_matrix(qv, batch)
+                sims = per_candidate(pairs, batch)
+                # each candidate's names are a run of the batch's columns
+                edges = np.searchsorted(batch.owner, np.arange(len(members) + 1))
                 # (only profiles with aliases or weak aliases can equal a name exactly)
                 for k in np.flatnonzero(lst.names.keyed[positions]).tolist():
                     if equals_exactly(qv, candidate_view(lst.profiles[members[k].position],
@@ -257,15 +269,17 @@ class Searchable:
             else:
                 bounds = score_bounds(qv, [candidate_view(lst.profiles[h.position], qv.person)
                                            for h in members])
-            bounded.extend((bounds[k], members[k], qv)
+            bounded.extend((bounds[k], members[k], qv,
+                            None if pairs is None else pairs[:, edges[k]:edges[k + 1]])
                            for k in np.flatnonzero(bounds >= floor).tolist())
         bounded.sort(key=lambda b: -b[0])
         scored: list[Hit] = []
         best: list[float] = []  # a min-heap of the ``limit`` best scores so far
-        for bound, hit, qv in bounded:
+        for bound, hit, qv, pair_bounds in bounded:
             if len(best) == limit and bound < best[0]:
                 break
-            result = explain_views(qv, candidate_view(self.profile(hit), qv.person), table)
+            result = explain_views(qv, candidate_view(self.profile(hit), qv.person), table,
+                                   pair_bounds)
             if result.score >= floor:
                 scored.append(Hit(hit.hits, hit.list_index, hit.position, result))
                 if len(best) < limit:
