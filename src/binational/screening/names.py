@@ -59,6 +59,20 @@ ORG_NOISE = frozenset({
     "ojsc", "oao", "zao", "ooo", "llp", "lp", "bv", "nv", "ag", "spa", "cia", "compania",
     "sociedad", "pvt", "private", "fze", "fzco", "fzc",
 })
+# Further words of organisations' names that say what kind of body it is (cheap when one side
+# lacks them: "MARINE ... CORPORATION" ~ "MARINE ... COMPANY"), but kept as retrieval keys.
+ORG_GENERIC = ORG_NOISE | frozenset({
+    "corporation", "incorporated", "group", "international", "industries", "industry",
+    "industrial", "trading", "trade", "holding", "holdings", "enterprise", "enterprises",
+    "general", "services", "service", "public", "joint", "stock", "manufacturing", "firm",
+    "kg", "kft", "as", "ab", "oy", "eood", "ood", "ad", "dmcc", "tov", "pao", "ao", "gup",
+})
+# Connecting words of organisations' names, left out like a person's particles.
+ORG_PARTICLES = frozenset({"and", "of", "the", "for", "in", "und", "et"})
+# Russian, Ukrainian and Belarusian patronymics (Viktorovich, Borisovna, Aliaksandrawna): often
+# left out of another spelling of the same name.
+PATRONYMIC = re.compile(r"(?:[ae]?v[iy]?[ct]c?h|evich|ovich|[ae]v[iy]?ch|[oae]vn[ae]|[oa]wn[ae]"
+                        r"|ovych|evych|ivna|ychna|ichna|ogly|oglu|kyzy|qizi)$")
 # Compound given names of devotion (María de los Ángeles, José de Jesús, María del Carmen).
 DEVOTED = frozenset({"maria", "ma", "jose", "juan", "jesus"})
 DEVOTIONAL = frozenset({
@@ -121,8 +135,13 @@ def fold(text: str) -> str:
     return normalize(text, lowercase=True, ascii=True) or ""
 
 
+# An apostrophe inside a word is not a word break (transliterated hamza or ayn: MANA'A, Sa'id,
+# JEMA'AH ~ Manaa, Said, Jemaah).
+IN_WORD_APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc\u02bb`\u00b4](?=\w)")
+
+
 def words(text: str) -> list[str]:
-    return WORD.findall(fold(text))
+    return WORD.findall(fold(IN_WORD_APOSTROPHE.sub("", text)))
 
 
 def extract_nicknames(text: str) -> tuple[str, tuple[str, ...]]:
@@ -261,6 +280,9 @@ def analyze(name: str, person: bool = True) -> AnalyzedName:
     if not person:
         text = strip_legal_form(text)
         ws = words(text)
+        kept = [w for w in ws if w not in ORG_PARTICLES]
+        if _significant(kept):
+            ws = kept
         flags = [False] * len(ws)
         display = " ".join(ws)
         return AnalyzedName(name, display, _tokens(ws, flags), nicknames, person=False)
@@ -322,6 +344,8 @@ PHONETIC_JW_PENALTY = 0.02
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
 DROPPED_GIVEN = 0.35  # a second given name missing when another one matched (José María)
+EXTRA_GIVEN = 0.25  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
+DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
 ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
 UNMATCHED = 1.0
 
@@ -437,8 +461,15 @@ class TokenTable:
 def min_costs(tokens: tuple[Token, ...], person: bool) -> list[float]:
     """The least each word can cost ``align`` when left unmatched (see there)."""
     if person:
-        return [DROPPED_SURNAME if t.surname else DROPPED_GIVEN for t in tokens]
-    return [ORG_WORD if t.text in ORG_NOISE else UNMATCHED for t in tokens]
+        return [DROPPED_SURNAME if t.surname
+                else DROPPED_PATRONYMIC if patronymic(t.text) else EXTRA_GIVEN
+                for t in tokens]
+    return [ORG_WORD if t.text in ORG_GENERIC else UNMATCHED for t in tokens]
+
+
+def patronymic(text: str) -> bool:
+    """Whether a word is shaped like a Russian/Ukrainian/Belarusian/Turkic patronymic."""
+    return len(text) >= 6 and PATRONYMIC.search(text) is not None
 
 
 def align_bound(query: AnalyzedName, candidate: AnalyzedName, table: TokenTable) -> float:
@@ -513,15 +544,20 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
         given_hit = any(not t.surname for k, t in enumerate(tokens) if k in used)
         unmatched = [t for k, t in enumerate(tokens) if k not in used]
         surname_allowance = 1
+        given_cost = DROPPED_GIVEN
         for tok in unmatched:
             if person and tok.surname and surname_hit and surname_allowance:
                 cost += DROPPED_SURNAME
                 surname_allowance -= 1
                 dropped.append(tok.text)
-            elif person and not tok.surname and given_hit:
-                cost += DROPPED_GIVEN
+            elif person and not tok.surname and patronymic(tok.text):
+                cost += DROPPED_PATRONYMIC
                 left.append(tok.text)
-            elif not person and tok.text in ORG_NOISE:
+            elif person and not tok.surname and given_hit:
+                cost += given_cost
+                given_cost = EXTRA_GIVEN
+                left.append(tok.text)
+            elif not person and tok.text in ORG_GENERIC:
                 cost += ORG_WORD
                 left.append(tok.text)
             else:
