@@ -254,6 +254,29 @@ def phonetic_key(token: str) -> str:
     return "".join(key)
 
 
+# -- a transliteration key, for names written from Arabic, Persian, Cyrillic or Asian scripts --
+
+_TRANSLIT_PAIRS = (("sch", "s"), ("sh", "s"), ("ch", "C"), ("kh", "k"), ("gh", "g"),
+                   ("ph", "f"), ("th", "t"), ("dh", "d"), ("ck", "k"))
+_TRANSLIT_LETTERS = str.maketrans({"q": "k", "c": "k", "w": "v", "z": "s", "x": "k",
+                                   "y": "i", "e": "i", "o": "u", "h": None, "C": "c"})
+
+
+@lru_cache(maxsize=262144)
+def translit_key(text: str) -> str:
+    """A key shared by the usual romanisations of one foreign name (a folded word in):
+    the digraphs kh, gh, ph, th, dh, sh lose their h, q and c are k, w is v, z is s; the
+    vowels are the three of Arabic (e → i, o → u, y → i); h is dropped; doubled letters are
+    one. So Makhlouf ~ Makhluf, Eyad ~ Iyad, Ihsan ~ Ehsan, Varee ~ Wari, Qasim ~ Kassem.
+    Coarser than the Spanish key: a shared one scores ``TRANSLIT_EQUAL``, below it."""
+    s = text
+    for a, b in _TRANSLIT_PAIRS:
+        if a in s:
+            s = s.replace(a, b)
+    s = s.translate(_TRANSLIT_LETTERS)
+    return "".join(ch for i, ch in enumerate(s) if i == 0 or s[i - 1] != ch)
+
+
 def skeleton(phonetic: str) -> str:
     """The consonants of a phonetic key (a coarse retrieval key for one-letter typos in
     vowels: Osegura and Oseguera share ``sgr``)."""
@@ -341,6 +364,7 @@ TOKEN_MIN = 0.84  # below this a token pair is no match at all
 PHONETIC_EQUAL = 0.95
 FUZZY_MAX = 0.94  # a fuzzy match is never as good as a phonetic-key match
 PHONETIC_JW_PENALTY = 0.02
+TRANSLIT_EQUAL = 0.9  # the same transliteration key (``translit_key``)
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
 DROPPED_GIVEN = 0.35  # a second given name missing when another one matched (José María)
@@ -370,9 +394,12 @@ def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
         return INITIAL if a_text[0] == b_text[0] else 0.0
     if a_text.isdigit() or b_text.isdigit():
         return 0.0
+    a_tr, b_tr = translit_key(a_text), translit_key(b_text)
     sim = max(_jw(a_text, b_text), _jw(a_phon, b_phon) - PHONETIC_JW_PENALTY)
     if min(len(a_phon), len(b_phon)) >= 5 and Levenshtein.distance(a_phon, b_phon) <= 1:
         sim = max(sim, 0.9)
+    if a_tr == b_tr:
+        sim = max(sim, TRANSLIT_EQUAL)
     sim = min(sim, FUZZY_MAX)  # never as good as a phonetic-key match
     return sim if sim >= TOKEN_MIN else 0.0
 
@@ -392,6 +419,8 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     q_phon = [t.phonetic for t in tokens]
     w_text = [w for w, _ in words]
     w_phon = [p for _, p in words]
+    q_tr = [translit_key(t) for t in q_text]
+    w_tr = [translit_key(w) for w in w_text]
     sim: npt.NDArray[np.float64] = np.maximum(
         cdist(q_text, w_text, scorer=_jw, dtype=np.float64),
                      cdist(q_phon, w_phon, scorer=_jw, dtype=np.float64) - PHONETIC_JW_PENALTY)
@@ -399,6 +428,8 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     long_q = np.array([len(p) >= 5 for p in q_phon])
     long_w = np.array([len(p) >= 5 for p in w_phon])
     sim = np.where((edits <= 1) & long_q[:, None] & long_w[None, :], np.maximum(sim, 0.9), sim)
+    same_tr = np.array(q_tr)[:, None] == np.array(w_tr)[None, :]
+    sim = np.where(same_tr, np.maximum(sim, TRANSLIT_EQUAL), sim)
     sim = np.minimum(sim, FUZZY_MAX)
     sim[sim < TOKEN_MIN] = 0.0
     digits = np.array([t.isdigit() for t in q_text])[:, None] \
@@ -578,8 +609,8 @@ def same_tokens(a: AnalyzedName, b: AnalyzedName) -> bool:
 
 
 def index_keys(name: AnalyzedName) -> set[str]:
-    """Retrieval keys of a name: folded tokens, ``p:`` phonetic keys, ``s:`` consonant
-    skeletons (tokens of five letters or more)."""
+    """Retrieval keys of a name: folded tokens, ``p:`` phonetic keys, ``t:`` transliteration
+    keys (tokens of four letters or more), ``s:`` consonant skeletons (five or more)."""
     keys: set[str] = set()
     for tok in name.tokens:
         if len(tok.text) < 2 and not tok.text.isdigit():
@@ -588,6 +619,8 @@ def index_keys(name: AnalyzedName) -> set[str]:
             continue
         keys.add(tok.text[:60])
         keys.add(f"p:{tok.phonetic[:60]}")
+        if len(tok.text) >= 4 and not tok.text.isdigit():
+            keys.add(f"t:{translit_key(tok.text)[:60]}")
         if len(tok.text) >= 5 and not tok.text.isdigit():
             skel = skeleton(tok.phonetic)
             if len(skel) >= 3:
