@@ -358,6 +358,54 @@ def analyze_parts(given: tuple[str, ...], surnames: tuple[str, ...]) -> Analyzed
     return AnalyzedName(original, " ".join(ws), _tokens(ws, flags), (), person=True)
 
 
+# Joinable words are this short, and one of them shorter still (Chinese, Korean, Thai
+# syllables: Moon Chi, Gui Qin; not José Luis).
+MAX_JOINED = 4
+
+
+@lru_cache(maxsize=65536)
+def joined(name: AnalyzedName) -> AnalyzedName | None:
+    """The name with its adjacent short words written together (Moon Chi → Moonchi, Gui Qin
+    → Guiqin, Sea Star → Seastar): a second form of the name to compare, as the same name is
+    written both ways. None when there is nothing to join (see ``MAX_JOINED``).
+    Words are joined left to right within the given names or within the surnames."""
+    toks = name.tokens
+    out: list[Token] = []
+    changed = False
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if (nxt is not None and nxt.surname == tok.surname
+                and not tok.text.isdigit() and not nxt.text.isdigit()
+                and len(tok.text) >= 2 and len(nxt.text) >= 2
+                and max(len(tok.text), len(nxt.text)) <= MAX_JOINED
+                and min(len(tok.text), len(nxt.text)) <= MAX_JOINED - 1
+                and (name.person or (tok.text not in ORG_GENERIC
+                                     and nxt.text not in ORG_GENERIC))):
+            text = tok.text + nxt.text
+            out.append(Token(text, phonetic_key(text), tok.surname))
+            changed = True
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    if not changed:
+        return None
+    return AnalyzedName(name.original, name.display, tuple(out), name.nicknames, name.person)
+
+
+def with_joined(names: Sequence[AnalyzedName]) -> list[AnalyzedName]:
+    """The names, each followed by its joined form when it has one (``joined``)."""
+    out: list[AnalyzedName] = []
+    for name in names:
+        out.append(name)
+        other = joined(name)
+        if other is not None:
+            out.append(other)
+    return out
+
+
 # -- comparison ---------------------------------------------------------------------------------
 
 TOKEN_MIN = 0.84  # below this a token pair is no match at all
