@@ -415,9 +415,10 @@ PHONETIC_JW_PENALTY = 0.02
 TRANSLIT_EQUAL = 0.9  # the same transliteration key (``translit_key``)
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
-DROPPED_GIVEN = 0.35  # a second given name missing when another one matched (José María)
-EXTRA_GIVEN = 0.25  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
+DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
+EXTRA_GIVEN = 0.15  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
 DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
+ORG_EXTRA = 0.5  # an unmatched word of an organisation of which two other words matched
 ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
 UNMATCHED = 1.0
 
@@ -543,7 +544,7 @@ def min_costs(tokens: tuple[Token, ...], person: bool) -> list[float]:
         return [DROPPED_SURNAME if t.surname
                 else DROPPED_PATRONYMIC if patronymic(t.text) else EXTRA_GIVEN
                 for t in tokens]
-    return [ORG_WORD if t.text in ORG_GENERIC else UNMATCHED for t in tokens]
+    return [ORG_WORD if t.text in ORG_GENERIC else ORG_EXTRA for t in tokens]
 
 
 def patronymic(text: str) -> bool:
@@ -621,6 +622,7 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
         person = query.person and candidate.person
         surname_hit = any(t.surname for k, t in enumerate(tokens) if k in used)
         given_hit = any(not t.surname for k, t in enumerate(tokens) if k in used)
+        distinctive = sum(1 for k, t in enumerate(tokens) if k in used and t.text not in ORG_GENERIC)
         unmatched = [t for k, t in enumerate(tokens) if k not in used]
         surname_allowance = 1
         given_cost = DROPPED_GIVEN
@@ -635,6 +637,9 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
             elif person and not tok.surname and given_hit:
                 cost += given_cost
                 given_cost = EXTRA_GIVEN
+                left.append(tok.text)
+            elif not person and distinctive >= 2 and tok.text not in ORG_GENERIC:
+                cost += ORG_EXTRA
                 left.append(tok.text)
             elif not person and tok.text in ORG_GENERIC:
                 cost += ORG_WORD
