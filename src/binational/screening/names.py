@@ -258,7 +258,7 @@ def phonetic_key(token: str) -> str:
 
 _TRANSLIT_PAIRS = (("sch", "s"), ("sh", "s"), ("ch", "C"), ("kh", "k"), ("gh", "g"),
                    ("ph", "f"), ("th", "t"), ("dh", "d"), ("ck", "k"))
-_TRANSLIT_LETTERS = str.maketrans({"q": "k", "c": "k", "w": "v", "z": "s", "x": "k",
+_TRANSLIT_LETTERS = str.maketrans({"q": "k", "c": "k", "w": "v", "z": "s", "x": "ks",
                                    "y": "i", "e": "i", "o": "u", "h": None, "C": "c"})
 
 
@@ -275,6 +275,16 @@ def translit_key(text: str) -> str:
             s = s.replace(a, b)
     s = s.translate(_TRANSLIT_LETTERS)
     return "".join(ch for i, ch in enumerate(s) if i == 0 or s[i - 1] != ch)
+
+
+@lru_cache(maxsize=262144)
+def translit_skeleton(text: str) -> str:
+    """``translit_key`` without its vowels but the first letter (Muhammed ~ Mohamad ``mmd``,
+    Nasreen ~ Nsrin, Alexander ~ Aliaksandr); empty when under ``SKELETON_MIN`` letters, too
+    short to tell names apart."""
+    key = translit_key(text)
+    out = key[:1] + "".join(ch for ch in key[1:] if ch not in "aiu")
+    return out if len(out) >= SKELETON_MIN else ""
 
 
 def skeleton(phonetic: str) -> str:
@@ -413,6 +423,8 @@ PHONETIC_EQUAL = 0.95
 FUZZY_MAX = 0.94  # a fuzzy match is never as good as a phonetic-key match
 PHONETIC_JW_PENALTY = 0.02
 TRANSLIT_EQUAL = 0.9  # the same transliteration key (``translit_key``)
+SKELETON_EQUAL = 0.86  # the same consonants of it (``translit_skeleton``)
+SKELETON_MIN = 4
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
 DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
@@ -449,6 +461,8 @@ def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
         sim = max(sim, 0.9)
     if a_tr == b_tr:
         sim = max(sim, TRANSLIT_EQUAL)
+    elif translit_skeleton(a_text) and translit_skeleton(a_text) == translit_skeleton(b_text):
+        sim = max(sim, SKELETON_EQUAL)
     sim = min(sim, FUZZY_MAX)  # never as good as a phonetic-key match
     return sim if sim >= TOKEN_MIN else 0.0
 
@@ -479,6 +493,10 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     sim = np.where((edits <= 1) & long_q[:, None] & long_w[None, :], np.maximum(sim, 0.9), sim)
     same_tr = np.array(q_tr)[:, None] == np.array(w_tr)[None, :]
     sim = np.where(same_tr, np.maximum(sim, TRANSLIT_EQUAL), sim)
+    q_sk = np.array([translit_skeleton(t) for t in q_text])
+    same_sk = (q_sk[:, None] == np.array([translit_skeleton(w) for w in w_text])[None, :]) \
+        & (q_sk != "")[:, None]
+    sim = np.where(same_sk, np.maximum(sim, SKELETON_EQUAL), sim)
     sim = np.minimum(sim, FUZZY_MAX)
     sim[sim < TOKEN_MIN] = 0.0
     digits = np.array([t.isdigit() for t in q_text])[:, None] \
