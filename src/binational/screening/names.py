@@ -256,18 +256,18 @@ def phonetic_key(token: str) -> str:
 
 # -- a transliteration key, for names written from Arabic, Persian, Cyrillic or Asian scripts --
 
-_TRANSLIT_PAIRS = (("sch", "s"), ("sh", "s"), ("ch", "C"), ("kh", "k"), ("gh", "g"),
+_TRANSLIT_PAIRS = (("sch", "s"), ("sh", "s"), ("ch", "s"), ("kh", "k"), ("gh", "g"),
                    ("ph", "f"), ("th", "t"), ("dh", "d"), ("ck", "k"))
 _TRANSLIT_LETTERS = str.maketrans({"q": "k", "c": "k", "w": "v", "z": "s", "x": "ks",
-                                   "y": "i", "e": "i", "o": "u", "h": None, "C": "c"})
+                                   "y": "i", "e": "i", "o": "u", "h": None})
 
 
 @lru_cache(maxsize=262144)
 def translit_key(text: str) -> str:
     """A key shared by the usual romanisations of one foreign name (a folded word in):
-    the digraphs kh, gh, ph, th, dh, sh lose their h, q and c are k, w is v, z is s; the
-    vowels are the three of Arabic (e → i, o → u, y → i); h is dropped; doubled letters are
-    one. So Makhlouf ~ Makhluf, Eyad ~ Iyad, Ihsan ~ Ehsan, Varee ~ Wari, Qasim ~ Kassem.
+    the digraphs kh, gh, ph, th, dh lose their h, sh and ch are s, q and c are k, w is v, z is
+    s, x is ks; the vowels are the three of Arabic (e → i, o → u, y → i); h is dropped;
+    doubled letters are one. So Makhlouf ~ Makhluf, Eyad ~ Iyad, Ihsan ~ Ehsan, Varee ~ Wari, Qasim ~ Kassem.
     Coarser than the Spanish key: a shared one scores ``TRANSLIT_EQUAL``, below it."""
     s = text
     for a, b in _TRANSLIT_PAIRS:
@@ -429,6 +429,8 @@ INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
 DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
 EXTRA_GIVEN = 0.15  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
+EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a shorter form)
+FULLER_MIN = 0.9  # ... each of its words at least this well
 DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
 ORG_EXTRA = 0.5  # an unmatched word of an organisation of which two other words matched
 ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
@@ -441,8 +443,28 @@ def token_similarity(a: Token, b: Token) -> float:
 
 
 # The phonetic key is a function of the text, so caching on the four strings is exact.
+# Given names so common on the lists that sharing one says little (transliteration keys of
+# Muhammad, Mohamed, Ahmad, Ali, Abu, Abd, Abdul, Hassan, Husayn, Haji, Mahmud): even the same
+# word matches at ``COMMON_EQUAL``.
+COMMON_KEYS = frozenset({"muamad", "muamid", "mamad", "mamd", "muamd", "amad", "amid", "ali",
+                         "abu", "abd", "abdul", "abdal", "abdil", "asan", "usain", "usin",
+                         "aji", "mamud", "muamud"})
+COMMON_EQUAL = 0.9
+
+
+def common(text: str) -> bool:
+    return translit_key(text) in COMMON_KEYS
+
+
 @lru_cache(maxsize=262144)
 def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
+    sim = _similarity(a_text, a_phon, b_text, b_phon)
+    if sim > COMMON_EQUAL and common(a_text) and common(b_text):
+        return COMMON_EQUAL
+    return sim
+
+
+def _similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
     """1.0 for the same folded word, 0.95 for the same Spanish phonetic key, else the best of
     Jaro-Winkler on the words and on the keys (and a Levenshtein allowance of one edit on keys
     of five letters or more), cut to 0 below ``TOKEN_MIN``. An initial matches its name at 0.6.
@@ -509,6 +531,9 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     sim[single] = np.where(same_initial[single], INITIAL, 0.0)
     sim[np.array(q_phon)[:, None] == np.array(w_phon)[None, :]] = PHONETIC_EQUAL
     sim[np.array(q_text)[:, None] == np.array(w_text)[None, :]] = 1.0
+    both_common = np.array([common(t) for t in q_text])[:, None] \
+        & np.array([common(w) for w in w_text])[None, :]
+    sim[both_common] = np.minimum(sim[both_common], COMMON_EQUAL)
     return sim
 
 
@@ -636,14 +661,17 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
     left_q: list[str] = []
     left_c: list[str] = []
     cost = 0.0
-    for tokens, used, left in ((qt, used_q, left_q), (ct, used_c, left_c)):
+    for tokens, used, left, other in ((qt, used_q, left_q, ct), (ct, used_c, left_c, qt)):
         person = query.person and candidate.person
+        # every word of the other side matched well: this side is a fuller form of that name
+        fuller = len(pairs) == len(other) and min(p[2] for p in pairs) >= FULLER_MIN
         surname_hit = any(t.surname for k, t in enumerate(tokens) if k in used)
         given_hit = any(not t.surname for k, t in enumerate(tokens) if k in used)
-        distinctive = sum(1 for k, t in enumerate(tokens) if k in used and t.text not in ORG_GENERIC)
+        distinctive = sum(1 for k, t in enumerate(tokens)
+                          if k in used and t.text not in ORG_GENERIC)
         unmatched = [t for k, t in enumerate(tokens) if k not in used]
         surname_allowance = 1
-        given_cost = DROPPED_GIVEN
+        given_cost = EXTRA_GIVEN_FULLER if fuller else DROPPED_GIVEN
         for tok in unmatched:
             if person and tok.surname and surname_hit and surname_allowance:
                 cost += DROPPED_SURNAME
