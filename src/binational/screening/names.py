@@ -267,7 +267,8 @@ def translit_key(text: str) -> str:
     """A key shared by the usual romanisations of one foreign name (a folded word in):
     the digraphs kh, gh, ph, th, dh lose their h, sh and ch are s, q and c are k, w is v, z is
     s, x is ks; the vowels are the three of Arabic (e → i, o → u, y → i); h is dropped;
-    doubled letters are one. So Makhlouf ~ Makhluf, Eyad ~ Iyad, Ihsan ~ Ehsan, Varee ~ Wari, Qasim ~ Kassem.
+    doubled letters are one. So Makhlouf ~ Makhluf, Eyad ~ Iyad, Ihsan ~ Ehsan, Varee ~ Wari,
+    Qasim ~ Kassem.
     Coarser than the Spanish key: a shared one scores ``TRANSLIT_EQUAL``, below it."""
     s = text
     for a, b in _TRANSLIT_PAIRS:
