@@ -428,6 +428,8 @@ SKELETON_EQUAL = 0.86  # the same consonants of it (``translit_skeleton``)
 SKELETON_MIN = 4
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
+DROPPED_PATERNAL = 0.5  # ... when it is the first of two surnames (the paternal one)
+SINGLE_FUZZY = 0.9  # a factor on a fuzzy match of two one-word names
 DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
 EXTRA_GIVEN = 0.15  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
 EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a shorter form)
@@ -673,9 +675,13 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
         unmatched = [t for k, t in enumerate(tokens) if k not in used]
         surname_allowance = 1
         given_cost = EXTRA_GIVEN_FULLER if fuller else DROPPED_GIVEN
+        surnames = [k for k, t in enumerate(tokens) if t.surname]
         for tok in unmatched:
             if person and tok.surname and surname_hit and surname_allowance:
-                cost += DROPPED_SURNAME
+                # the paternal (first) surname dropped and the maternal one kept is not how
+                # a Hispanic name is shortened ("Daniel Zamora Moreno" is not "MORENO, Daniel")
+                paternal = len(surnames) >= 2 and tokens[surnames[0]] is tok
+                cost += DROPPED_PATERNAL if paternal else DROPPED_SURNAME
                 surname_allowance -= 1
                 dropped.append(tok.text)
             elif person and not tok.surname and patronymic(tok.text):
@@ -695,6 +701,8 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
                 cost += UNMATCHED
                 left.append(tok.text)
     total = sum(p[2] for p in pairs)
+    if len(qt) == 1 and len(ct) == 1 and total < PHONETIC_EQUAL:
+        total *= SINGLE_FUZZY  # one word each, spelt differently: Cemex is not CIMEX
     overall = total / (len(pairs) + cost)
     ordered = sorted(pairs, key=lambda p: p[0])
     return Alignment(
