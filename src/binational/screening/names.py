@@ -435,7 +435,7 @@ EXTRA_GIVEN = 0.15  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ 
 EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a shorter form)
 FULLER_MIN = 0.9  # ... each of its words at least this well
 DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
-ORG_EXTRA = 0.5  # an unmatched word of an organisation of which two other words matched
+ORG_EXTRA = 0.4  # an unmatched word of an organisation of which two other words matched
 ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
 UNMATCHED = 1.0
 
