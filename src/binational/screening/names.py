@@ -376,11 +376,13 @@ MAX_JOINED = 4
 
 @lru_cache(maxsize=65536)
 def joined(name: AnalyzedName) -> AnalyzedName | None:
-    """The name with its adjacent short words written together (Moon Chi → Moonchi, Gui Qin
-    → Guiqin, Sea Star → Seastar): a second form of the name to compare, as the same name is
-    written both ways. None when there is nothing to join (see ``MAX_JOINED``).
+    """A person's name with its adjacent short words written together (Moon Chi → Moonchi,
+    Gui Qin → Guiqin): a second form of the name to compare, as the same name is written both
+    ways. None when there is nothing to join (see ``MAX_JOINED``).
     Words are joined left to right within the given names or within the surnames."""
     toks = name.tokens
+    if not name.person:  # ("BANK VVB" would be like "BANK" in full: Jaro-Winkler's prefix)
+        return None
     out: list[Token] = []
     changed = False
     i = 0
@@ -391,9 +393,7 @@ def joined(name: AnalyzedName) -> AnalyzedName | None:
                 and not tok.text.isdigit() and not nxt.text.isdigit()
                 and len(tok.text) >= 2 and len(nxt.text) >= 2
                 and max(len(tok.text), len(nxt.text)) <= MAX_JOINED
-                and min(len(tok.text), len(nxt.text)) <= MAX_JOINED - 1
-                and (name.person or (tok.text not in ORG_GENERIC
-                                     and nxt.text not in ORG_GENERIC))):
+                and min(len(tok.text), len(nxt.text)) <= MAX_JOINED - 1):
             text = tok.text + nxt.text
             out.append(Token(text, phonetic_key(text), tok.surname))
             changed = True
@@ -436,7 +436,7 @@ EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a
 FULLER_MIN = 0.9  # ... each of its words at least this well
 DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
 ORG_EXTRA = 0.4  # an unmatched word of an organisation of which two other words matched
-ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
+ORG_WORD = 0.1  # an unmatched generic word of an organisation's name (company, limited)
 UNMATCHED = 1.0
 
 
@@ -686,6 +686,9 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
                 dropped.append(tok.text)
             elif person and not tok.surname and patronymic(tok.text):
                 cost += DROPPED_PATRONYMIC
+                left.append(tok.text)
+            elif person and not tok.surname and given_hit and len(tok.text) == 1:
+                cost += EXTRA_GIVEN  # a middle initial
                 left.append(tok.text)
             elif person and not tok.surname and given_hit:
                 cost += given_cost
