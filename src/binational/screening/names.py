@@ -446,9 +446,9 @@ def token_similarity(a: Token, b: Token) -> float:
 
 
 # The phonetic key is a function of the text, so caching on the four strings is exact.
-# Given names so common on the lists that sharing one says little (transliteration keys of
-# Muhammad, Mohamed, Ahmad, Ali, Abu, Abd, Abdul, Hassan, Husayn, Haji, Mahmud): even the same
-# word matches at ``COMMON_EQUAL``.
+# Given names so common on the lists that two spellings of one say little (transliteration
+# keys of Muhammad, Mohamed, Ahmad, Ali, Abu, Abd, Abdul, Hassan, Husayn, Haji, Mahmud): two
+# different spellings match at ``COMMON_EQUAL`` at most.
 COMMON_KEYS = frozenset({"muamad", "muamid", "mamad", "mamd", "muamd", "amad", "amid", "ali",
                          "abu", "abd", "abdul", "abdal", "abdil", "asan", "usain", "usin",
                          "aji", "mamud", "muamud"})
@@ -462,7 +462,7 @@ def common(text: str) -> bool:
 @lru_cache(maxsize=262144)
 def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
     sim = _similarity(a_text, a_phon, b_text, b_phon)
-    if sim > COMMON_EQUAL and common(a_text) and common(b_text):
+    if sim > COMMON_EQUAL and a_text != b_text and common(a_text) and common(b_text):
         return COMMON_EQUAL
     return sim
 
@@ -535,7 +535,7 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     sim[np.array(q_phon)[:, None] == np.array(w_phon)[None, :]] = PHONETIC_EQUAL
     sim[np.array(q_text)[:, None] == np.array(w_text)[None, :]] = 1.0
     both_common = np.array([common(t) for t in q_text])[:, None] \
-        & np.array([common(w) for w in w_text])[None, :]
+        & np.array([common(w) for w in w_text])[None, :] & (sim < 1.0)
     sim[both_common] = np.minimum(sim[both_common], COMMON_EQUAL)
     return sim
 
