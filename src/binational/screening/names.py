@@ -309,7 +309,7 @@ def _tokens(words_: list[str], surname_flags: list[bool]) -> tuple[Token, ...]:
 @lru_cache(maxsize=262144)
 def analyze(name: str, person: bool = True) -> AnalyzedName:
     """Analyse one name (see the module doc). Never raises; an unusable name has no tokens."""
-    text, nicknames = extract_nicknames(name)
+    text, nicknames = extract_nicknames(IN_WORD_APOSTROPHE.sub("", name))
     text = BRACKETED.sub(" ", text)
     if not person:
         text = strip_legal_form(text)
