@@ -45,6 +45,8 @@ PARTICLES = frozenset({
     "van", "von", "der", "den", "le", "lo",
     # Arabic article and filiation, frequent on the same lists ("AL-AULAQI", "BIN LADEN").
     "al", "bin", "ibn", "bint",
+    # Urdu and Persian connecting words (Inayat ur Rahman, Jamaat ud Dawa), Hassaniya filiation.
+    "ul", "ud", "ur", "ould",
 })
 # Words that are never identifying on their own (titles and alias markers).
 NOISE = frozenset({
@@ -430,6 +432,7 @@ INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
 DROPPED_PATERNAL = 0.5  # ... when it is the first of two surnames (the paternal one)
 SINGLE_FUZZY = 0.9  # a factor on a fuzzy match of two one-word names
+GIVEN_ORDER = 0.005  # taken off for each pair of given names in the other order
 DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
 EXTRA_GIVEN = 0.15  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
 EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a shorter form)
@@ -707,6 +710,11 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
     if len(qt) == 1 and len(ct) == 1 and total < PHONETIC_EQUAL:
         total *= SINGLE_FUZZY  # one word each, spelt differently: Cemex is not CIMEX
     overall = total / (len(pairs) + cost)
+    # Given names in another order (Ramon Eduardo for Eduardo Ramon) break a tie with the
+    # same names in the same order: a listed family often reuses the same given names.
+    given = sorted((i, j) for i, j, _ in pairs if not qt[i].surname and not ct[j].surname)
+    swaps = sum(1 for a, (_, j) in enumerate(given) for _, k in given[a + 1:] if k < j)
+    overall = max(0.0, overall - GIVEN_ORDER * swaps)
     ordered = sorted(pairs, key=lambda p: p[0])
     return Alignment(
         round(overall, 4),
