@@ -650,3 +650,15 @@ def test_the_maternal_surname_may_be_dropped_but_not_the_paternal_one() -> None:
     listed = person("p-y", "MORENO ZAMORA, Daniel")
     assert score(Query("Daniel Moreno"), listed)[0] >= DEFAULT_THRESHOLD
     assert score(Query("Daniel Zamora"), listed)[0] < score(Query("Daniel Moreno"), listed)[0]
+
+
+def test_given_names_in_the_same_order_win_a_tie() -> None:
+    query = Query("Eduardo Ramon Arellano Felix", "Person")
+    same = score(query, person("p-1", "ARELLANO FELIX, Eduardo Ramon"))[0]
+    swapped = score(query, person("p-2", "ARELLANO FELIX, Ramon Eduardo"))[0]
+    assert swapped >= DEFAULT_THRESHOLD and same > swapped
+
+
+def test_connecting_words_of_urdu_names_are_particles() -> None:
+    assert analyze("Inayat ur Rahman").texts == analyze("Inayat Rahman").texts
+    assert analyze("JAMAAT UD DAWA", False).texts == ("jamaat", "dawa")
