@@ -662,3 +662,12 @@ def test_given_names_in_the_same_order_win_a_tie() -> None:
 def test_connecting_words_of_urdu_names_are_particles() -> None:
     assert analyze("Inayat ur Rahman").texts == analyze("Inayat Rahman").texts
     assert analyze("JAMAAT UD DAWA", False).texts == ("jamaat", "dawa")
+
+
+def test_an_organisations_quoted_name_is_its_name() -> None:
+    # OFAC writes Russian companies as OAO 'NAME': the quoted part is what tells them apart.
+    assert analyze("OPEN JOINT STOCK COMPANY 'MOSTOTREST'", False).texts == ("mostotrest",)
+    one = company("c-2", "OPEN JOINT STOCK COMPANY 'KONTSERN IZHMASH'")
+    assert score(Query("OPEN JOINT STOCK COMPANY 'MOSTOTREST'", "Company"), one)[0] < 0.5
+    # a person's quoted part is still a nickname
+    assert analyze('Nemesio OSEGUERA "El Mencho"').nicknames == ("El Mencho",)

@@ -83,6 +83,7 @@ DEVOTIONAL = frozenset({
     "asuncion", "fatima", "montserrat", "remedios", "lujan", "rocio", "belen", "trinidad",
 })
 QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{1,80})[\"“”«»]|(?<![\w])'([^']{1,80})'(?![\w])")
+QUOTE_MARKS = re.compile(r"[\"\u201c\u201d\u00ab\u00bb']")
 BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 WORD = re.compile(r"[a-z0-9]+")
 # Mexican legal forms, matched on casefolded, accent-folded text before rigour's list (which
@@ -314,6 +315,10 @@ def analyze(name: str, person: bool = True) -> AnalyzedName:
     text, nicknames = extract_nicknames(IN_WORD_APOSTROPHE.sub("", name))
     text = BRACKETED.sub(" ", text)
     if not person:
+        # An organisation's quoted part is its name proper (OAO 'URANIS-RADIOSISTEMY'), not a
+        # nickname: it stays in the name (and is a nickname too).
+        if nicknames:
+            text = BRACKETED.sub(" ", QUOTE_MARKS.sub(" ", IN_WORD_APOSTROPHE.sub("", name)))
         text = strip_legal_form(text)
         ws = words(text)
         kept = [w for w in ws if w not in ORG_PARTICLES]
