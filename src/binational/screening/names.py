@@ -291,6 +291,17 @@ def translit_skeleton(text: str) -> str:
     return out if len(out) >= SKELETON_MIN else ""
 
 
+_CODES: dict[str, int] = {"": 0}
+
+
+@lru_cache(maxsize=262144)
+def translit_codes(text: str) -> tuple[int, int]:
+    """``translit_key`` and ``translit_skeleton`` as small integers (the same key, the same
+    integer; 0 for no skeleton), so that a similarity matrix compares integers, not strings."""
+    return tuple(_CODES.setdefault(k, len(_CODES))  # type: ignore[return-value]
+                 for k in (translit_key(text), translit_skeleton(text)))
+
+
 def skeleton(phonetic: str) -> str:
     """The consonants of a phonetic key (a coarse retrieval key for one-letter typos in
     vowels: Osegura and Oseguera share ``sgr``)."""
@@ -439,7 +450,8 @@ DROPPED_PATERNAL = 0.5  # ... when it is the first of two surnames (the paternal
 SINGLE_FUZZY = 0.9  # a factor on a fuzzy match of two one-word names
 GIVEN_ORDER = 0.005  # taken off for each pair of given names in the other order
 DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
-EXTRA_GIVEN = 0.15  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
+EXTRA_GIVEN = 0.2  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
+DROPPED_INITIAL = 0.15  # a middle initial missing when a given name matched
 EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a shorter form)
 FULLER_MIN = 0.9  # ... each of its words at least this well
 DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
@@ -515,8 +527,8 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     q_phon = [t.phonetic for t in tokens]
     w_text = [w for w, _ in words]
     w_phon = [p for _, p in words]
-    q_tr = [translit_key(t) for t in q_text]
-    w_tr = [translit_key(w) for w in w_text]
+    q_codes = np.array([translit_codes(t) for t in q_text], dtype=np.int64).reshape(-1, 2)
+    w_codes = np.array([translit_codes(w) for w in w_text], dtype=np.int64).reshape(-1, 2)
     sim: npt.NDArray[np.float64] = np.maximum(
         cdist(q_text, w_text, scorer=_jw, dtype=np.float64),
                      cdist(q_phon, w_phon, scorer=_jw, dtype=np.float64) - PHONETIC_JW_PENALTY)
@@ -524,11 +536,9 @@ def similarity_matrix(tokens: Sequence[Token], words: Sequence[tuple[str, str]]
     long_q = np.array([len(p) >= 5 for p in q_phon])
     long_w = np.array([len(p) >= 5 for p in w_phon])
     sim = np.where((edits <= 1) & long_q[:, None] & long_w[None, :], np.maximum(sim, 0.9), sim)
-    same_tr = np.array(q_tr)[:, None] == np.array(w_tr)[None, :]
+    same_tr = q_codes[:, 0][:, None] == w_codes[:, 0][None, :]
     sim = np.where(same_tr, np.maximum(sim, TRANSLIT_EQUAL), sim)
-    q_sk = np.array([translit_skeleton(t) for t in q_text])
-    same_sk = (q_sk[:, None] == np.array([translit_skeleton(w) for w in w_text])[None, :]) \
-        & (q_sk != "")[:, None]
+    same_sk = (q_codes[:, 1][:, None] == w_codes[:, 1][None, :]) & (q_codes[:, 1] > 0)[:, None]
     sim = np.where(same_sk, np.maximum(sim, SKELETON_EQUAL), sim)
     sim = np.minimum(sim, FUZZY_MAX)
     sim[sim < TOKEN_MIN] = 0.0
@@ -596,7 +606,8 @@ def min_costs(tokens: tuple[Token, ...], person: bool) -> list[float]:
     """The least each word can cost ``align`` when left unmatched (see there)."""
     if person:
         return [DROPPED_SURNAME if t.surname
-                else DROPPED_PATRONYMIC if patronymic(t.text) else EXTRA_GIVEN
+                else DROPPED_PATRONYMIC if patronymic(t.text)
+                else DROPPED_INITIAL if len(t.text) == 1 else min(EXTRA_GIVEN, EXTRA_GIVEN_FULLER)
                 for t in tokens]
     return [ORG_WORD if t.text in ORG_GENERIC else ORG_EXTRA for t in tokens]
 
@@ -696,7 +707,7 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
                 cost += DROPPED_PATRONYMIC
                 left.append(tok.text)
             elif person and not tok.surname and given_hit and len(tok.text) == 1:
-                cost += EXTRA_GIVEN  # a middle initial
+                cost += DROPPED_INITIAL
                 left.append(tok.text)
             elif person and not tok.surname and given_hit:
                 cost += given_cost
