@@ -18,9 +18,14 @@ What the analysis does, in order:
 6. Each token gets a Spanish phonetic key (``phonetic_key``; rules documented there), so that
    the common spelling variants of one pronunciation share a key.
 
+Names romanised from other scripts are compared by a coarser transliteration key as well
+(``translit_key``: Makhlouf ~ Makhluf, Eyad ~ Iyad), and a person's short adjacent words also
+written together (``joined``: Gui Qin ~ Guiqin).
+
 Alignment (``align``) pairs each query token with at most one candidate token, best pairs
 first, whatever the order (so ``OSEGUERA, Nemesio`` and ``Nemesio Oseguera`` align fully), and
-scores the result allowing one of two surnames to be dropped on either side.
+scores the result allowing one of two surnames to be dropped on either side, and the extra words
+of a fuller form (given names, patronymics, an organisation's descriptive words) at a lower cost.
 """
 
 from __future__ import annotations
@@ -653,9 +658,14 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
 
     similarity = sum(pair similarities) / (pairs + cost of unmatched tokens), where an
     unmatched token costs 1, except a person's surname when the other surname on that side
-    matched (0.25: one of two surnames is often dropped), a given name when another given
-    name on that side matched (0.35: compound given names are often shortened), and a generic
-    word of an organisation's name (0.2: company, limited, co).
+    matched (0.25: one of two surnames is often dropped; 0.5 for the paternal one of two), a
+    given name when another given name on that side matched (0.3, then 0.2 each: compound
+    given names are often shortened; 0.2 for the first when the other name matched in full),
+    a middle initial or a patronymic (0.15), a generic word of an organisation's name (0.1:
+    company, limited, group) and another word of it once two distinctive words matched (0.4).
+    Two one-word names spelt differently are scaled by 0.9, and each pair of given names in
+    the other order takes 0.005 off (a tie-break). ``min_costs`` is the least of these costs
+    per word, for the score bound.
     """
     qt, ct = query.tokens, candidate.tokens
     if not qt or not ct:
