@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -31,7 +32,15 @@ from binational.screening import (
 from binational.screening.compiled import Designation
 from binational.screening.index import entity_keys, query_keys
 from binational.screening.matching import make_match
-from binational.screening.names import align, analyze, phonetic_key, strip_legal_form
+from binational.screening.names import (
+    align,
+    analyze,
+    joined,
+    phonetic_key,
+    similarity,
+    strip_legal_form,
+    translit_key,
+)
 from binational.screening.tables import screening_key
 from tests.world import PASSWORD, in_days
 
@@ -548,3 +557,119 @@ def test_skipping_candidates_changes_no_result(lists: ListWorld, limit: int,
             for q in BOUND_QUERIES]
     assert pruned == full
     assert any(pruned)  # (the world has matches for these queries)
+
+
+# -- names written from other scripts, fuller and shorter forms ---------------------------------
+# (OFAC's own aliases of public SDN entries, and made-up negatives of common words)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("makhlouf", "makhluf"), ("eyad", "iyad"), ("ihsan", "ehsan"), ("varee", "wari"),
+    ("qasim", "kassem"), ("hicham", "hisham"), ("jaafar", "jafar"),
+])
+def test_romanisations_share_a_transliteration_key(a: str, b: str) -> None:
+    assert translit_key(a) == translit_key(b)
+    assert similarity(a, phonetic_key(a), b, phonetic_key(b)) >= 0.9
+
+
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+
+
+@given(WORDS)
+def test_transliteration_key_ignores_the_vowels_arabic_does_not_tell_apart(word: str) -> None:
+    swapped = word.translate(str.maketrans("eiou", "ieuo"))
+    key = translit_key(word)
+    assert key == translit_key(swapped)
+    assert not set(key) & set("eohqwzy")
+    assert all(x != y for x, y in pairwise(key))
+
+
+@given(st.lists(st.text(alphabet="abcdefghijklmnoprstuvyz", min_size=2, max_size=8),
+                min_size=1, max_size=4), st.integers(0, 40), st.booleans())
+def test_an_apostrophe_inside_a_word_joins_it(ws: list[str], at: int, person_name: bool
+                                               ) -> None:
+    text = " ".join(ws)
+    cut = 1 + at % (len(text) - 1)
+    if " " in text[cut - 1:cut + 1]:
+        return
+    with_apostrophe = f"{text[:cut]}'{text[cut:]}"
+    assert analyze(with_apostrophe, person_name).texts == analyze(text, person_name).texts
+
+
+@given(st.lists(st.text(alphabet="abcdefghiklmnopqrstuwy", min_size=1, max_size=6),
+                min_size=1, max_size=5), st.booleans())
+def test_a_joined_name_keeps_its_letters(ws: list[str], comma: bool) -> None:
+    name = analyze(f"{ws[0]}, {' '.join(ws[1:])}" if comma else " ".join(ws))
+    other = joined(name)
+    if other is None:
+        return
+    assert "".join(other.texts) == "".join(name.texts)
+    assert len(other.tokens) < len(name.tokens)
+    # and a name compares with its own joined form as well as with itself
+    assert align(name, other).similarity <= 1.0
+    assert align(other, other).similarity == 1.0
+
+
+@pytest.mark.parametrize(("query", "listed"), [
+    ("MAKHLOUF, Eyad", "MAKHLUF, Iyad"),
+    ("SU, Gui Qin", "SU, Guiqin"),  # written together
+    ("WONG, Moonchi", "WONG, Moon Chi"),
+    ("CHOI, Frederic Chin Pang", "CHOI, Frederic"),  # a fuller form
+    ("AKSENOV, Sergei", "AKSYONOV, Sergey Valeryevich"),  # a patronymic left out
+    ("MANAA, Faris Mohamed Hassan", "MANA'A, Fares Mohammed"),
+    ("KHANAFAR, Hisham", "KHANAFER, Hicham Nmer"),
+])
+def test_transliterated_and_fuller_forms_match(query: str, listed: str) -> None:
+    assert score(Query(query, "Person"), person("p-x", listed))[0] >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(("query", "listed"), [
+    ("MARINE INFORMATION TECHNOLOGY DEVELOPMENT CORPORATION",
+     "MARINE INFORMATION TECHNOLOGY DEVELOPMENT COMPANY"),
+    ("MONETA TRANSFER & EXCHANGE", "MONETA TRANSFER AND EXCHANGE"),
+    ("JEMA'AH ISLAMIYAH", "JEMAA ISLAMIYAH"),
+])
+def test_organisations_spelt_out_match(query: str, listed: str) -> None:
+    entity = model.make_entity("Organization")
+    entity.id = "o-x"
+    entity.add("name", listed)
+    assert score(Query(query, "Organization"), entity)[0] >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(("query", "listed", "schema"), [
+    ("Daniel Zamora Moreno", "MORENO, Daniel", "Person"),  # the paternal surname dropped
+    ("Carlos Ríos Alvarado", "ALVARES, Carlos", "Person"),
+    ("Cemex", "CIMEX", "Company"),  # one word each, spelt differently
+])
+def test_near_names_stay_below_the_threshold(query: str, listed: str, schema: str) -> None:
+    entity = model.make_entity(schema)
+    entity.id = "x-1"
+    entity.add("name", listed)
+    assert score(Query(query, schema), entity)[0] < DEFAULT_THRESHOLD
+
+
+def test_the_maternal_surname_may_be_dropped_but_not_the_paternal_one() -> None:
+    listed = person("p-y", "MORENO ZAMORA, Daniel")
+    assert score(Query("Daniel Moreno"), listed)[0] >= DEFAULT_THRESHOLD
+    assert score(Query("Daniel Zamora"), listed)[0] < score(Query("Daniel Moreno"), listed)[0]
+
+
+def test_given_names_in_the_same_order_win_a_tie() -> None:
+    query = Query("Eduardo Ramon Arellano Felix", "Person")
+    same = score(query, person("p-1", "ARELLANO FELIX, Eduardo Ramon"))[0]
+    swapped = score(query, person("p-2", "ARELLANO FELIX, Ramon Eduardo"))[0]
+    assert swapped >= DEFAULT_THRESHOLD and same > swapped
+
+
+def test_connecting_words_of_urdu_names_are_particles() -> None:
+    assert analyze("Inayat ur Rahman").texts == analyze("Inayat Rahman").texts
+    assert analyze("JAMAAT UD DAWA", False).texts == ("jamaat", "dawa")
+
+
+def test_an_organisations_quoted_name_is_its_name() -> None:
+    # OFAC writes Russian companies as OAO 'NAME': the quoted part is what tells them apart.
+    assert analyze("OPEN JOINT STOCK COMPANY 'MOSTOTREST'", False).texts == ("mostotrest",)
+    one = company("c-2", "OPEN JOINT STOCK COMPANY 'KONTSERN IZHMASH'")
+    assert score(Query("OPEN JOINT STOCK COMPANY 'MOSTOTREST'", "Company"), one)[0] < 0.5
+    # a person's quoted part is still a nickname
+    assert analyze('Nemesio OSEGUERA "El Mencho"').nicknames == ("El Mencho",)

@@ -179,10 +179,8 @@ class ListNames:
         local, costs, starts, owner, used = _gather(positions, self.profile_names,
                                                     self.name_starts, self.flat, self.costs,
                                                     len(self.words))
-        words = self.words
-        subset = Words(self.texts[used].tolist(), self.phonetics[used].tolist(),
-                       words.long[used], words.digit[used], words.single[used])
-        return NameBatch(subset, local, costs, starts, owner, len(positions))
+        return NameBatch(self.words.take(used, self.texts, self.phonetics), local, costs,
+                         starts, owner, len(positions))
 
     @cached_property
     def texts(self) -> npt.NDArray[np.object_]:

@@ -52,6 +52,7 @@ from binational.screening.names import (
     analyze_parts,
     min_costs,
     same_tokens,
+    with_joined,
 )
 
 MAX_NAME = 300
@@ -327,6 +328,7 @@ def _candidate_names(entity: Candidate, person: bool
         if given and surnames:
             full.append(("name", analyze_parts(tuple(given), tuple(surnames))))
     weak = [analyze(v, person) for v in _values(entity, WEAK_NAME_PROPS)]
+    full = [(p, n) for p, name in full for n in with_joined([name])]
     return [(p, n) for p, n in full if not n.empty], [n for n in weak if not n.empty]
 
 
@@ -369,7 +371,8 @@ class QueryView:
     def make(cls, query: Query, person: bool) -> QueryView:
         schema = model.get(query.schema)
         assert schema is not None
-        full = [analyze(query.name, person), *(analyze(a, person) for a in query.aliases)]
+        full = with_joined([analyze(query.name, person),
+                            *(analyze(a, person) for a in query.aliases)])
         nicknames = [analyze(n, person) for q in (query.name, *query.aliases)
                      for n in analyze(q, person).nicknames]
         q_date, source, q_gender = query.birth_date, "query", query.gender

@@ -18,9 +18,14 @@ What the analysis does, in order:
 6. Each token gets a Spanish phonetic key (``phonetic_key``; rules documented there), so that
    the common spelling variants of one pronunciation share a key.
 
+Names romanised from other scripts are compared by a coarser transliteration key as well
+(``translit_key``: Makhlouf ~ Makhluf, Eyad ~ Iyad), and a person's short adjacent words also
+written together (``joined``: Gui Qin ~ Guiqin).
+
 Alignment (``align``) pairs each query token with at most one candidate token, best pairs
 first, whatever the order (so ``OSEGUERA, Nemesio`` and ``Nemesio Oseguera`` align fully), and
-scores the result allowing one of two surnames to be dropped on either side.
+scores the result allowing one of two surnames to be dropped on either side, and the extra words
+of a fuller form (given names, patronymics, an organisation's descriptive words) at a lower cost.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ PARTICLES = frozenset({
     "van", "von", "der", "den", "le", "lo",
     # Arabic article and filiation, frequent on the same lists ("AL-AULAQI", "BIN LADEN").
     "al", "bin", "ibn", "bint",
+    # Urdu and Persian connecting words (Inayat ur Rahman, Jamaat ud Dawa), Hassaniya filiation.
+    "ul", "ud", "ur", "ould",
 })
 # Words that are never identifying on their own (titles and alias markers).
 NOISE = frozenset({
@@ -59,6 +66,20 @@ ORG_NOISE = frozenset({
     "ojsc", "oao", "zao", "ooo", "llp", "lp", "bv", "nv", "ag", "spa", "cia", "compania",
     "sociedad", "pvt", "private", "fze", "fzco", "fzc",
 })
+# Further words of organisations' names that say what kind of body it is (cheap when one side
+# lacks them: "MARINE ... CORPORATION" ~ "MARINE ... COMPANY"), but kept as retrieval keys.
+ORG_GENERIC = ORG_NOISE | frozenset({
+    "corporation", "incorporated", "group", "international", "industries", "industry",
+    "industrial", "trading", "trade", "holding", "holdings", "enterprise", "enterprises",
+    "general", "services", "service", "public", "joint", "stock", "manufacturing", "firm",
+    "kg", "kft", "as", "ab", "oy", "eood", "ood", "ad", "dmcc", "tov", "pao", "ao", "gup",
+})
+# Connecting words of organisations' names, left out like a person's particles.
+ORG_PARTICLES = frozenset({"and", "of", "the", "for", "in", "und", "et"})
+# Russian, Ukrainian and Belarusian patronymics (Viktorovich, Borisovna, Aliaksandrawna): often
+# left out of another spelling of the same name.
+PATRONYMIC = re.compile(r"(?:[ae]?v[iy]?[ct]c?h|evich|ovich|[ae]v[iy]?ch|[oae]vn[ae]|[oa]wn[ae]"
+                        r"|ovych|evych|ivna|ychna|ichna|ogly|oglu|kyzy|qizi)$")
 # Compound given names of devotion (María de los Ángeles, José de Jesús, María del Carmen).
 DEVOTED = frozenset({"maria", "ma", "jose", "juan", "jesus"})
 DEVOTIONAL = frozenset({
@@ -67,6 +88,7 @@ DEVOTIONAL = frozenset({
     "asuncion", "fatima", "montserrat", "remedios", "lujan", "rocio", "belen", "trinidad",
 })
 QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{1,80})[\"“”«»]|(?<![\w])'([^']{1,80})'(?![\w])")
+QUOTE_MARKS = re.compile(r"[\"\u201c\u201d\u00ab\u00bb']")
 BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 WORD = re.compile(r"[a-z0-9]+")
 # Mexican legal forms, matched on casefolded, accent-folded text before rigour's list (which
@@ -121,8 +143,13 @@ def fold(text: str) -> str:
     return normalize(text, lowercase=True, ascii=True) or ""
 
 
+# An apostrophe inside a word is not a word break (transliterated hamza or ayn: MANA'A, Sa'id,
+# JEMA'AH ~ Manaa, Said, Jemaah).
+IN_WORD_APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc\u02bb`\u00b4](?=\w)")
+
+
 def words(text: str) -> list[str]:
-    return WORD.findall(fold(text))
+    return WORD.findall(fold(IN_WORD_APOSTROPHE.sub("", text)))
 
 
 def extract_nicknames(text: str) -> tuple[str, tuple[str, ...]]:
@@ -235,6 +262,40 @@ def phonetic_key(token: str) -> str:
     return "".join(key)
 
 
+# -- a transliteration key, for names written from Arabic, Persian, Cyrillic or Asian scripts --
+
+_TRANSLIT_PAIRS = (("sch", "s"), ("sh", "s"), ("ch", "s"), ("kh", "k"), ("gh", "g"),
+                   ("ph", "f"), ("th", "t"), ("dh", "d"), ("ck", "k"))
+_TRANSLIT_LETTERS = str.maketrans({"q": "k", "c": "k", "w": "v", "z": "s", "x": "ks",
+                                   "y": "i", "e": "i", "o": "u", "h": None})
+
+
+@lru_cache(maxsize=262144)
+def translit_key(text: str) -> str:
+    """A key shared by the usual romanisations of one foreign name (a folded word in):
+    the digraphs kh, gh, ph, th, dh lose their h, sh and ch are s, q and c are k, w is v, z is
+    s, x is ks; the vowels are the three of Arabic (e → i, o → u, y → i); h is dropped;
+    doubled letters are one. So Makhlouf ~ Makhluf, Eyad ~ Iyad, Ihsan ~ Ehsan, Varee ~ Wari,
+    Qasim ~ Kassem.
+    Coarser than the Spanish key: a shared one scores ``TRANSLIT_EQUAL``, below it."""
+    s = text
+    for a, b in _TRANSLIT_PAIRS:
+        if a in s:
+            s = s.replace(a, b)
+    s = s.translate(_TRANSLIT_LETTERS)
+    return "".join(ch for i, ch in enumerate(s) if i == 0 or s[i - 1] != ch)
+
+
+@lru_cache(maxsize=262144)
+def translit_skeleton(text: str) -> str:
+    """``translit_key`` without its vowels but the first letter (Muhammed ~ Mohamad ``mmd``,
+    Nasreen ~ Nsrin, Alexander ~ Aliaksandr); empty when under ``SKELETON_MIN`` letters, too
+    short to tell names apart."""
+    key = translit_key(text)
+    out = key[:1] + "".join(ch for ch in key[1:] if ch not in "aiu")
+    return out if len(out) >= SKELETON_MIN else ""
+
+
 def skeleton(phonetic: str) -> str:
     """The consonants of a phonetic key (a coarse retrieval key for one-letter typos in
     vowels: Osegura and Oseguera share ``sgr``)."""
@@ -256,11 +317,18 @@ def _tokens(words_: list[str], surname_flags: list[bool]) -> tuple[Token, ...]:
 @lru_cache(maxsize=262144)
 def analyze(name: str, person: bool = True) -> AnalyzedName:
     """Analyse one name (see the module doc). Never raises; an unusable name has no tokens."""
-    text, nicknames = extract_nicknames(name)
+    text, nicknames = extract_nicknames(IN_WORD_APOSTROPHE.sub("", name))
     text = BRACKETED.sub(" ", text)
     if not person:
+        # An organisation's quoted part is its name proper (OAO 'URANIS-RADIOSISTEMY'), not a
+        # nickname: it stays in the name (and is a nickname too).
+        if nicknames:
+            text = BRACKETED.sub(" ", QUOTE_MARKS.sub(" ", IN_WORD_APOSTROPHE.sub("", name)))
         text = strip_legal_form(text)
         ws = words(text)
+        kept = [w for w in ws if w not in ORG_PARTICLES]
+        if _significant(kept):
+            ws = kept
         flags = [False] * len(ws)
         display = " ".join(ws)
         return AnalyzedName(name, display, _tokens(ws, flags), nicknames, person=False)
@@ -313,16 +381,76 @@ def analyze_parts(given: tuple[str, ...], surnames: tuple[str, ...]) -> Analyzed
     return AnalyzedName(original, " ".join(ws), _tokens(ws, flags), (), person=True)
 
 
+# Joinable words are this short, and one of them shorter still (Chinese, Korean, Thai
+# syllables: Moon Chi, Gui Qin; not José Luis).
+MAX_JOINED = 4
+
+
+@lru_cache(maxsize=65536)
+def joined(name: AnalyzedName) -> AnalyzedName | None:
+    """A person's name with its adjacent short words written together (Moon Chi → Moonchi,
+    Gui Qin → Guiqin): a second form of the name to compare, as the same name is written both
+    ways. None when there is nothing to join (see ``MAX_JOINED``).
+    Words are joined left to right within the given names or within the surnames."""
+    toks = name.tokens
+    if not name.person:  # ("BANK VVB" would be like "BANK" in full: Jaro-Winkler's prefix)
+        return None
+    out: list[Token] = []
+    changed = False
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if (nxt is not None and nxt.surname == tok.surname
+                and not tok.text.isdigit() and not nxt.text.isdigit()
+                and len(tok.text) >= 2 and len(nxt.text) >= 2
+                and max(len(tok.text), len(nxt.text)) <= MAX_JOINED
+                and min(len(tok.text), len(nxt.text)) <= MAX_JOINED - 1):
+            text = tok.text + nxt.text
+            out.append(Token(text, phonetic_key(text), tok.surname))
+            changed = True
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    if not changed:
+        return None
+    return AnalyzedName(name.original, name.display, tuple(out), name.nicknames, name.person)
+
+
+def with_joined(names: Sequence[AnalyzedName]) -> list[AnalyzedName]:
+    """The names, each followed by its joined form when it has one (``joined``)."""
+    out: list[AnalyzedName] = []
+    for name in names:
+        out.append(name)
+        other = joined(name)
+        if other is not None:
+            out.append(other)
+    return out
+
+
 # -- comparison ---------------------------------------------------------------------------------
 
 TOKEN_MIN = 0.84  # below this a token pair is no match at all
 PHONETIC_EQUAL = 0.95
 FUZZY_MAX = 0.94  # a fuzzy match is never as good as a phonetic-key match
 PHONETIC_JW_PENALTY = 0.02
+TRANSLIT_EQUAL = 0.9  # the same transliteration key (``translit_key``)
+SKELETON_EQUAL = 0.86  # the same consonants of it (``translit_skeleton``)
+SKELETON_MIN = 4
 INITIAL = 0.6
 DROPPED_SURNAME = 0.25  # the cost of one surname missing when the other one matched
-DROPPED_GIVEN = 0.35  # a second given name missing when another one matched (José María)
-ORG_WORD = 0.2  # an unmatched generic word of an organisation's name (company, limited)
+DROPPED_PATERNAL = 0.5  # ... when it is the first of two surnames (the paternal one)
+SINGLE_FUZZY = 0.9  # a factor on a fuzzy match of two one-word names
+GIVEN_ORDER = 0.005  # taken off for each pair of given names in the other order
+DROPPED_GIVEN = 0.3  # a second given name missing when another one matched (José María)
+EXTRA_GIVEN = 0.2  # each further one (a fuller form: "KONG, Kelvin Hok Lai" ~ "KONG, Kelvin")
+DROPPED_INITIAL = 0.15  # a middle initial missing when a given name matched
+EXTRA_GIVEN_FULLER = 0.2  # the first one when the other name matched in full (a shorter form)
+FULLER_MIN = 0.9  # ... each of its words at least this well
+DROPPED_PATRONYMIC = 0.15  # a patronymic missing when a name matched (Sergey Valeryevich)
+ORG_EXTRA = 0.4  # an unmatched word of an organisation of which two other words matched
+ORG_WORD = 0.1  # an unmatched generic word of an organisation's name (company, limited)
 UNMATCHED = 1.0
 
 
@@ -332,8 +460,28 @@ def token_similarity(a: Token, b: Token) -> float:
 
 
 # The phonetic key is a function of the text, so caching on the four strings is exact.
+# Given names so common on the lists that two spellings of one say little (transliteration
+# keys of Muhammad, Mohamed, Ahmad, Ali, Abu, Abd, Abdul, Hassan, Husayn, Haji, Mahmud): two
+# different spellings match at ``COMMON_EQUAL`` at most.
+COMMON_KEYS = frozenset({"muamad", "muamid", "mamad", "mamd", "muamd", "amad", "amid", "ali",
+                         "abu", "abd", "abdul", "abdal", "abdil", "asan", "usain", "usin",
+                         "aji", "mamud", "muamud"})
+COMMON_EQUAL = 0.9
+
+
+def common(text: str) -> bool:
+    return translit_key(text) in COMMON_KEYS
+
+
 @lru_cache(maxsize=262144)
 def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
+    sim = _similarity(a_text, a_phon, b_text, b_phon)
+    if sim > COMMON_EQUAL and a_text != b_text and common(a_text) and common(b_text):
+        return COMMON_EQUAL
+    return sim
+
+
+def _similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
     """1.0 for the same folded word, 0.95 for the same Spanish phonetic key, else the best of
     Jaro-Winkler on the words and on the keys (and a Levenshtein allowance of one edit on keys
     of five letters or more), cut to 0 below ``TOKEN_MIN``. An initial matches its name at 0.6.
@@ -346,9 +494,14 @@ def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
         return INITIAL if a_text[0] == b_text[0] else 0.0
     if a_text.isdigit() or b_text.isdigit():
         return 0.0
+    a_tr, b_tr = translit_key(a_text), translit_key(b_text)
     sim = max(_jw(a_text, b_text), _jw(a_phon, b_phon) - PHONETIC_JW_PENALTY)
     if min(len(a_phon), len(b_phon)) >= 5 and Levenshtein.distance(a_phon, b_phon) <= 1:
         sim = max(sim, 0.9)
+    if a_tr == b_tr:
+        sim = max(sim, TRANSLIT_EQUAL)
+    elif translit_skeleton(a_text) and translit_skeleton(a_text) == translit_skeleton(b_text):
+        sim = max(sim, SKELETON_EQUAL)
     sim = min(sim, FUZZY_MAX)  # never as good as a phonetic-key match
     return sim if sim >= TOKEN_MIN else 0.0
 
@@ -358,9 +511,23 @@ def similarity(a_text: str, a_phon: str, b_text: str, b_phon: str) -> float:
 _jw = JaroWinkler.normalized_similarity
 
 
+# Transliteration keys and skeletons as integers, so that a query's words are compared with
+# its candidates' by NumPy. Words of lists are interned; a query's words are only looked up
+# (a key no listed word has cannot be equal to one), so the table grows with the lists only.
+_KEY_IDS: dict[str, int] = {}
+_ABSENT = -2  # a query's key no listed word has
+_NO_SKELETON = -1
+
+
+def _key_id(key: str, intern: bool) -> int:
+    if intern:
+        return _KEY_IDS.setdefault(key, len(_KEY_IDS))
+    return _KEY_IDS.get(key, _ABSENT)
+
+
 @dataclass(frozen=True)
 class Words:
-    """Words as ``similarity_matrix`` reads them: texts, phonetic keys and the flags its rules
+    """Words as ``similarity_matrix`` reads them: texts, phonetic keys and what its rules
     test, worked out once (a candidate keeps its own; a query joins its candidates')."""
 
     text: list[str]
@@ -368,21 +535,34 @@ class Words:
     long: npt.NDArray[np.bool_]  # phonetic key of five letters or more
     digit: npt.NDArray[np.bool_]
     single: npt.NDArray[np.bool_]  # one letter (an initial)
+    common: npt.NDArray[np.bool_]  # a very common given name (``common``)
+    translit: npt.NDArray[np.int64]  # ``translit_key``, as an integer
+    skeleton: npt.NDArray[np.int64]  # ``translit_skeleton``, as an integer (-1: none)
 
     @classmethod
-    def of(cls, words: Sequence[tuple[str, str]]) -> Words:
+    def of(cls, words: Sequence[tuple[str, str]], intern: bool = True) -> Words:
         text = [w for w, _ in words]
         phonetic = [p for _, p in words]
         return cls(text, phonetic, np.array([len(p) >= 5 for p in phonetic], dtype=bool),
                    np.array([w.isdigit() for w in text], dtype=bool),
-                   np.array([len(w) == 1 for w in text], dtype=bool))
+                   np.array([len(w) == 1 for w in text], dtype=bool),
+                   np.array([common(w) for w in text], dtype=bool),
+                   np.array([_key_id(translit_key(w), intern) for w in text], dtype=np.int64),
+                   np.array([_key_id(k, intern) if (k := translit_skeleton(w)) else _NO_SKELETON
+                             for w in text], dtype=np.int64))
 
     @classmethod
     def join(cls, parts: Sequence[Words]) -> Words:
         return cls([w for p in parts for w in p.text], [w for p in parts for w in p.phonetic],
-                   np.concatenate([p.long for p in parts]),
-                   np.concatenate([p.digit for p in parts]),
-                   np.concatenate([p.single for p in parts]))
+                   *(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("long", "digit", "single", "common", "translit", "skeleton")))
+
+    def take(self, index: npt.NDArray[np.int64], texts: npt.NDArray[np.object_],
+             phonetics: npt.NDArray[np.object_]) -> Words:
+        """The words at ``index`` (``texts`` and ``phonetics``: these words' as arrays)."""
+        return Words(texts[index].tolist(), phonetics[index].tolist(), self.long[index],
+                     self.digit[index], self.single[index], self.common[index],
+                     self.translit[index], self.skeleton[index])
 
     def __len__(self) -> int:
         return len(self.text)
@@ -390,13 +570,13 @@ class Words:
 
 def similarity_matrix(tokens: Sequence[Token], words: Words | Sequence[tuple[str, str]]
                       ) -> npt.NDArray[np.float64]:
-    """``similarity`` of each token with each word, at once (the same rules in the same
-    order, on whole matrices)."""
+    """``similarity`` of each token with each word, at once (the same rules, on whole
+    matrices, overriding one another in the reverse of ``similarity``'s order)."""
     if not isinstance(words, Words):
         words = Words.of(words)
     if not tokens or not len(words):
         return np.zeros((len(tokens), len(words)))
-    q = Words.of([(t.text, t.phonetic) for t in tokens])
+    q = Words.of([(t.text, t.phonetic) for t in tokens], intern=False)
     jw_text = cdist(q.text, words.text, scorer=_jw, dtype=np.float64)
     sim: npt.NDArray[np.float64] = np.maximum(
         jw_text,
@@ -404,7 +584,11 @@ def similarity_matrix(tokens: Sequence[Token], words: Words | Sequence[tuple[str
     edits = cdist(q.phonetic, words.phonetic, scorer=Levenshtein.distance, score_cutoff=2,
                   dtype=np.int32)
     one_edit = (edits <= 1) & q.long[:, None] & words.long[None, :]
-    sim = np.where(one_edit, np.maximum(sim, 0.9), sim)
+    np.maximum(sim, 0.9, out=sim, where=one_edit)
+    np.maximum(sim, TRANSLIT_EQUAL, out=sim, where=q.translit[:, None] == words.translit[None, :])
+    same_skeleton = (q.skeleton[:, None] == words.skeleton[None, :]) \
+        & (q.skeleton >= 0)[:, None]
+    np.maximum(sim, SKELETON_EQUAL, out=sim, where=same_skeleton)
     np.minimum(sim, FUZZY_MAX, out=sim)
     sim[sim < TOKEN_MIN] = 0.0
     if q.digit.any() or words.digit.any():
@@ -414,6 +598,9 @@ def similarity_matrix(tokens: Sequence[Token], words: Words | Sequence[tuple[str
             sim[i, j] = INITIAL if q.text[i][0] == words.text[j][0] else 0.0
     sim[edits == 0] = PHONETIC_EQUAL  # the same phonetic key
     sim[jw_text == 1.0] = 1.0  # the same word (Jaro-Winkler is 1 for equal words only)
+    if q.common.any() and words.common.any():
+        both = q.common[:, None] & words.common[None, :] & (sim < 1.0)
+        sim[both] = np.minimum(sim[both], COMMON_EQUAL)
     return sim
 
 
@@ -464,8 +651,16 @@ class TokenTable:
 def min_costs(tokens: tuple[Token, ...], person: bool) -> list[float]:
     """The least each word can cost ``align`` when left unmatched (see there)."""
     if person:
-        return [DROPPED_SURNAME if t.surname else DROPPED_GIVEN for t in tokens]
-    return [ORG_WORD if t.text in ORG_NOISE else UNMATCHED for t in tokens]
+        return [DROPPED_SURNAME if t.surname
+                else DROPPED_PATRONYMIC if patronymic(t.text)
+                else DROPPED_INITIAL if len(t.text) == 1 else min(EXTRA_GIVEN, EXTRA_GIVEN_FULLER)
+                for t in tokens]
+    return [ORG_WORD if t.text in ORG_GENERIC else ORG_EXTRA for t in tokens]
+
+
+def patronymic(text: str) -> bool:
+    """Whether a word is shaped like a Russian/Ukrainian/Belarusian/Turkic patronymic."""
+    return len(text) >= 6 and PATRONYMIC.search(text) is not None
 
 
 def align_bound(query: AnalyzedName, candidate: AnalyzedName, table: TokenTable) -> float:
@@ -504,9 +699,14 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
 
     similarity = sum(pair similarities) / (pairs + cost of unmatched tokens), where an
     unmatched token costs 1, except a person's surname when the other surname on that side
-    matched (0.25: one of two surnames is often dropped), a given name when another given
-    name on that side matched (0.35: compound given names are often shortened), and a generic
-    word of an organisation's name (0.2: company, limited, co).
+    matched (0.25: one of two surnames is often dropped; 0.5 for the paternal one of two), a
+    given name when another given name on that side matched (0.3, then 0.2 each: compound
+    given names are often shortened; 0.2 for the first when the other name matched in full),
+    a middle initial or a patronymic (0.15), a generic word of an organisation's name (0.1:
+    company, limited, group) and another word of it once two distinctive words matched (0.4).
+    Two one-word names spelt differently are scaled by 0.9, and each pair of given names in
+    the other order takes 0.005 off (a tie-break). ``min_costs`` is the least of these costs
+    per word, for the score bound.
     """
     qt, ct = query.tokens, candidate.tokens
     if not qt or not ct:
@@ -534,28 +734,54 @@ def align(query: AnalyzedName, candidate: AnalyzedName,
     left_q: list[str] = []
     left_c: list[str] = []
     cost = 0.0
-    for tokens, used, left in ((qt, used_q, left_q), (ct, used_c, left_c)):
+    for tokens, used, left, other in ((qt, used_q, left_q, ct), (ct, used_c, left_c, qt)):
         person = query.person and candidate.person
+        # every word of the other side matched well: this side is a fuller form of that name
+        fuller = len(pairs) == len(other) and min(p[2] for p in pairs) >= FULLER_MIN
         surname_hit = any(t.surname for k, t in enumerate(tokens) if k in used)
         given_hit = any(not t.surname for k, t in enumerate(tokens) if k in used)
+        distinctive = sum(1 for k, t in enumerate(tokens)
+                          if k in used and t.text not in ORG_GENERIC)
         unmatched = [t for k, t in enumerate(tokens) if k not in used]
         surname_allowance = 1
+        given_cost = EXTRA_GIVEN_FULLER if fuller else DROPPED_GIVEN
+        surnames = [k for k, t in enumerate(tokens) if t.surname]
         for tok in unmatched:
             if person and tok.surname and surname_hit and surname_allowance:
-                cost += DROPPED_SURNAME
+                # the paternal (first) surname dropped and the maternal one kept is not how
+                # a Hispanic name is shortened ("Daniel Zamora Moreno" is not "MORENO, Daniel")
+                paternal = len(surnames) >= 2 and tokens[surnames[0]] is tok
+                cost += DROPPED_PATERNAL if paternal else DROPPED_SURNAME
                 surname_allowance -= 1
                 dropped.append(tok.text)
-            elif person and not tok.surname and given_hit:
-                cost += DROPPED_GIVEN
+            elif person and not tok.surname and patronymic(tok.text):
+                cost += DROPPED_PATRONYMIC
                 left.append(tok.text)
-            elif not person and tok.text in ORG_NOISE:
+            elif person and not tok.surname and given_hit and len(tok.text) == 1:
+                cost += DROPPED_INITIAL
+                left.append(tok.text)
+            elif person and not tok.surname and given_hit:
+                cost += given_cost
+                given_cost = EXTRA_GIVEN
+                left.append(tok.text)
+            elif not person and distinctive >= 2 and tok.text not in ORG_GENERIC:
+                cost += ORG_EXTRA
+                left.append(tok.text)
+            elif not person and tok.text in ORG_GENERIC:
                 cost += ORG_WORD
                 left.append(tok.text)
             else:
                 cost += UNMATCHED
                 left.append(tok.text)
     total = sum(p[2] for p in pairs)
+    if len(qt) == 1 and len(ct) == 1 and total < PHONETIC_EQUAL:
+        total *= SINGLE_FUZZY  # one word each, spelt differently: Cemex is not CIMEX
     overall = total / (len(pairs) + cost)
+    # Given names in another order (Ramon Eduardo for Eduardo Ramon) break a tie with the
+    # same names in the same order: a listed family often reuses the same given names.
+    given = sorted((i, j) for i, j, _ in pairs if not qt[i].surname and not ct[j].surname)
+    swaps = sum(1 for a, (_, j) in enumerate(given) for _, k in given[a + 1:] if k < j)
+    overall = max(0.0, overall - GIVEN_ORDER * swaps)
     ordered = sorted(pairs, key=lambda p: p[0])
     return Alignment(
         round(overall, 4),
@@ -569,8 +795,8 @@ def same_tokens(a: AnalyzedName, b: AnalyzedName) -> bool:
 
 
 def index_keys(name: AnalyzedName) -> set[str]:
-    """Retrieval keys of a name: folded tokens, ``p:`` phonetic keys, ``s:`` consonant
-    skeletons (tokens of five letters or more)."""
+    """Retrieval keys of a name: folded tokens, ``p:`` phonetic keys, ``t:`` transliteration
+    keys (tokens of four letters or more), ``s:`` consonant skeletons (five or more)."""
     keys: set[str] = set()
     for tok in name.tokens:
         if len(tok.text) < 2 and not tok.text.isdigit():
@@ -579,6 +805,8 @@ def index_keys(name: AnalyzedName) -> set[str]:
             continue
         keys.add(tok.text[:60])
         keys.add(f"p:{tok.phonetic[:60]}")
+        if len(tok.text) >= 4 and not tok.text.isdigit():
+            keys.add(f"t:{translit_key(tok.text)[:60]}")
         if len(tok.text) >= 5 and not tok.text.isdigit():
             skel = skeleton(tok.phonetic)
             if len(skel) >= 3:
