@@ -29,7 +29,13 @@ import pandas as pd
 from stdnum.mx import curp as mx_curp
 
 from binational.core.errors import InvalidInput
-from binational.screening.names import PARTICLES, analyze, phonetic_key, words
+from binational.screening.names import (
+    IN_WORD_APOSTROPHE,
+    PARTICLES,
+    analyze,
+    phonetic_key,
+    words,
+)
 
 # The standard columns, in the order the pipeline writes them.
 NAME_COLUMNS = ("given", "given2", "surname1", "surname2")
@@ -186,6 +192,7 @@ def fast_words(value: str) -> list[str]:
     """``screening.names.words`` (folded words), with a fast path for ASCII text (most
     values of most files), which normality would hand back folded the same way."""
     if value.isascii():
+        value = IN_WORD_APOSTROPHE.sub("", value)  # (O'Brien is one word, as in screening)
         return ASCII_WORD.findall(value.lower().translate(ASCII_DELETED))
     return words(value)
 
