@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from followthemoney import model
 from typer.testing import CliRunner
@@ -157,6 +158,25 @@ def test_cli_screen_and_batch(world: World, tmp_path: Path, db_url: str) -> None
     assert "Nemesio" not in json.dumps(batch[0]["detail"])  # no copy of the customer file
     res = runner.invoke(app, ["--database-url", db_url, "screen", "--input", str(names)])
     assert res.exit_code == 2 and "--output" in res.output
+
+
+def test_cli_reindex_rebuilds_the_lists(world: World, db_url: str) -> None:
+    from binational.core.cli.main import app
+    from binational.screening.tables import screening_key
+
+    platform = world.platform
+    with platform.db.write() as conn:  # an index from an older key scheme: keys lost
+        conn.execute(sa.delete(screening_key).where(screening_key.c.key.like("t:%")))
+    runner = CliRunner()
+    res = runner.invoke(app, ["--database-url", db_url, "screen", "--reindex"])
+    assert res.exit_code == 0, res.output
+    assert "ofac_list" in res.output and "entities indexed" in res.output
+    with platform.db.read() as conn:
+        keys = conn.execute(sa.select(sa.func.count()).select_from(screening_key)
+                            .where(screening_key.c.key.like("t:%"))).scalar()
+    assert keys
+    res = runner.invoke(app, ["--database-url", db_url, "screen", "x", "--reindex"])
+    assert res.exit_code == 2 and "--reindex" in res.output
 
 
 def test_a_new_list_version_is_indexed_on_ingest(world: World, tmp_path: Path) -> None:

@@ -97,8 +97,21 @@ def screen(
         "country, schema, identifier).")] = None,
     output_file: Annotated[Path | None, typer.Option(
         "--output", help="Where the batch results go (CSV); '-' for standard output.")] = None,
+    reindex: Annotated[bool, typer.Option(
+        "--reindex", help="Rebuild the candidate index of every list (or of each --dataset) "
+        "and stop: after upgrading Binational, whose retrieval keys may have changed.")]
+    = False,
 ) -> None:
     """Screen a name (or a CSV of names) against the designation lists, with explanations."""
+    if reindex:
+        if name is not None or input_file is not None:
+            fail("--reindex takes no NAME and no --input")
+        platform = open_platform(ctx)
+        screener = Screener(platform)
+        for list_name in dataset or screener.indexed_datasets():
+            count = screener.index_dataset(list_name)
+            console.print(f"{list_name}: {count:,} entities indexed")
+        return
     if (name is None) == (input_file is None):
         fail("give a NAME, or --input FILE.csv with --output FILE.csv")
     context = QueryContext(parse_choice(Purpose, purpose, "purpose"), case)
