@@ -4,7 +4,6 @@ and municipalities, the Mexico City hot-spot map, the registry in both languages
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +19,7 @@ from binational.homicide import registry, web
 from binational.homicide.registry import SEED
 from binational.homicide.service import Homicide
 from binational.web.app import build_router
-from tests.web_fixtures import sign_in, web_world
+from tests.web_fixtures import check_catalogue, keys_used, sign_in, web_world
 from tests.world import World, in_days
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "homicide"
@@ -73,18 +72,9 @@ def total(file: str, column: str, code: str, year: int) -> str:
 
 
 def test_every_message_has_english_and_spanish_and_every_used_key_exists() -> None:
-    fields = string.Formatter()
-    for key, (en, es) in web.MESSAGES.items():
-        assert en.strip() and es.strip(), key
-        assert ({f for _, f, _, _ in fields.parse(en) if f}
-                == {f for _, f, _, _ in fields.parse(es) if f}), key
-    assert sum(en != es for en, es in web.MESSAGES.values()) > 0.9 * len(web.MESSAGES)
-    used: set[str] = set()
-    for path in [*TEMPLATES.glob("*.html"), Path(web.__file__)]:
-        used.update(re.findall(r"""\bt\(\s*["'](homicide\.[a-z0-9_.-]+)["']""",
-                               path.read_text(encoding="utf-8")))
-    # Keys built from a vocabulary: the templates add the value to a prefix.
-    used = {k for k in used if not k.endswith(".")}
+    check_catalogue(web.MESSAGES)
+    used = keys_used("homicide", [*TEMPLATES.glob("*.html"), Path(web.__file__)])
+    # (keys built from a vocabulary: the templates add the value to a prefix)
     used |= {f"homicide.source.{s}" for s in web.SOURCES}
     used |= {f"homicide.hotspots.fill.{f}" for f in web.HOTSPOT_FILLS}
     used |= {"homicide.note.comment", "homicide.note.result"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import string
 from html import unescape
 
 import pytest
@@ -20,7 +19,7 @@ from binational.core.platform import Platform
 from binational.core.vocab import Role
 from binational.identification.web import MESSAGES
 from tests.identification_fixtures import ROOT, Scene, build_scene
-from tests.web_fixtures import csrf_of
+from tests.web_fixtures import check_catalogue, csrf_of, keys_used
 from tests.world import PASSWORD
 
 DVI = ROOT / "data" / "demo" / "identification" / "dvi"
@@ -61,21 +60,13 @@ def text(html: str) -> str:
 
 
 def test_every_message_has_english_and_spanish_with_the_same_placeholders() -> None:
-    fields = string.Formatter()
-    for key, (en, es) in MESSAGES.items():
-        assert en.strip() and es.strip(), key
-        assert ({f for _, f, _, _ in fields.parse(en) if f}
-                == {f for _, f, _, _ in fields.parse(es) if f}), key
-    assert sum(en != es for en, es in MESSAGES.values()) > 0.9 * len(MESSAGES)
+    check_catalogue(MESSAGES)
 
 
 def test_every_key_the_templates_use_is_a_message() -> None:
     folder = ROOT / "src" / "binational" / "identification"
-    used: set[str] = set()
-    for path in [*folder.glob("templates/identification/*.html"), folder / "web.py"]:
-        used.update(re.findall(r"""t\(\s*["'](ident\.[a-z0-9_.]+)["']""",
-                               path.read_text(encoding="utf-8")))
-    used = {k for k in used if not k.endswith(".")}
+    used = keys_used("ident", [*folder.glob("templates/identification/*.html"),
+                               folder / "web.py"])
     assert len(used) > 40
     assert not sorted(used - set(MESSAGES))
 

@@ -5,7 +5,6 @@ split, the network walk from a company to a designated person, and the sovereign
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from binational.resolution import demo, web
 from binational.resolution.judgements import Judgement
 from binational.resolution.service import Resolver
 from binational.web.app import build_router
-from tests.web_fixtures import csrf_of, sign_in
+from tests.web_fixtures import check_catalogue, csrf_of, keys_used, sign_in
 from tests.world import World, build_world
 
 TEMPLATES = Path(web.__file__).parent / "templates" / "resolution"
@@ -55,16 +54,8 @@ def section(html: str, marker: str) -> str:
 
 
 def test_every_message_has_english_and_spanish_and_every_used_key_exists() -> None:
-    fields = string.Formatter()
-    for key, (en, es) in web.MESSAGES.items():
-        assert en.strip() and es.strip(), key
-        assert ({f for _, f, _, _ in fields.parse(en) if f}
-                == {f for _, f, _, _ in fields.parse(es) if f}), key
-    assert sum(en != es for en, es in web.MESSAGES.values()) > 0.9 * len(web.MESSAGES)
-    used: set[str] = set()
-    for path in [*TEMPLATES.glob("*.html"), Path(web.__file__)]:
-        used.update(re.findall(r"""\bt\(\s*["'](res\.[a-z0-9_.-]+)["']""",
-                               path.read_text(encoding="utf-8")))
+    check_catalogue(web.MESSAGES)
+    used = keys_used("res", [*TEMPLATES.glob("*.html"), Path(web.__file__)])
     used |= {f"res.cmp.{c}" for c in web.COMPARISONS}
     used |= {"res.for", "res.against", "res.neutral"}  # chosen in ``evidence``
     assert len(used) > 60

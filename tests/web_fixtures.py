@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import socket
+import string
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +28,27 @@ from binational.screening import Screener
 from tests.world import PASSWORD, World, build_world, in_days
 
 CSRF_RE = re.compile(r'name="csrf" value="([0-9a-f]{32})"')
+
+
+def check_catalogue(messages: dict[str, tuple[str, str]], translated: float = 0.9) -> None:
+    """Every message of a plug-in's catalogue has an English and a Spanish text with the same
+    placeholders, and (nearly) all are really translated."""
+    fields = string.Formatter()
+    for key, (en, es) in messages.items():
+        assert en.strip() and es.strip(), key
+        assert ({f for _, f, _, _ in fields.parse(en) if f}
+                == {f for _, f, _, _ in fields.parse(es) if f}), key
+    assert sum(en != es for en, es in messages.values()) > translated * len(messages)
+
+
+def keys_used(prefix: str, paths: Iterable[Path]) -> set[str]:
+    """The message keys under ``prefix`` that templates and code pass to ``t()``, without the
+    prefixes that a template completes from a vocabulary (``t("x.level." ~ level)``)."""
+    used: set[str] = set()
+    pattern = re.compile(rf"""\bt\(\s*["']({re.escape(prefix)}\.[a-z0-9_.-]+)["']""")
+    for path in paths:
+        used.update(pattern.findall(path.read_text(encoding="utf-8")))
+    return {k for k in used if not k.endswith(".")}
 
 
 @contextmanager

@@ -46,6 +46,7 @@ from binational.resolution.records import (
     map_columns,
     parse_dob,
     read_raw,
+    source_columns,
 )
 
 COLUMNS = ("unique_id", "name", "name_core", "name_tokens", "name_key", "name_compact",
@@ -190,15 +191,8 @@ def clean_country(value: str) -> str | None:
 
 def standardise(raw: pd.DataFrame) -> pd.DataFrame:
     """Raw source columns (standard names, raw strings) to the standard company frame."""
-    n = len(raw)
     out = pd.DataFrame({"unique_id": raw["unique_id"].astype(str)})
-    empty = pd.Series([None] * n, index=raw.index, dtype=object)
-
-    def col(name: str) -> pd.Series:
-        if name not in raw:
-            return empty
-        return raw[name].where(raw[name].astype(str).str.strip() != "", None)
-
+    col = source_columns(raw)
     analysed = _per_value(col("name"), analyse_name)
     out["name"] = _per_value(analysed, lambda a: a[0])
     out["name_core"] = _per_value(analysed, lambda a: a[1])

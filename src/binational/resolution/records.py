@@ -276,21 +276,27 @@ def _rest(value: str) -> str | None:
     return " ".join(value.split(" ")[1:]) or None
 
 
-def _phonetic(value: str) -> str | None:
-    return phonetic_key(value.split(" ")[0]) if value else None
-
-
-def standardise(raw: pd.DataFrame) -> pd.DataFrame:
-    """Raw source columns (standard names, raw strings) to the standard frame."""
-    n = len(raw)
-    out = pd.DataFrame({"unique_id": raw["unique_id"].astype(str)})
-    empty = pd.Series([None] * n, index=raw.index, dtype=object)
+def source_columns(raw: pd.DataFrame) -> Callable[[str], pd.Series]:
+    """A raw column by its standard name, blank values as None (all None when the file has
+    no such column)."""
+    empty = pd.Series([None] * len(raw), index=raw.index, dtype=object)
 
     def col(name: str) -> pd.Series:
         if name not in raw:
             return empty
         return raw[name].where(raw[name].astype(str).str.strip() != "", None)
 
+    return col
+
+
+def _phonetic(value: str) -> str | None:
+    return phonetic_key(value.split(" ")[0]) if value else None
+
+
+def standardise(raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw source columns (standard names, raw strings) to the standard frame."""
+    out = pd.DataFrame({"unique_id": raw["unique_id"].astype(str)})
+    col = source_columns(raw)
     given = _per_value(col("given"), lambda v: " ".join(name_words(v)) or None)
     surname = _per_value(col("surname"), lambda v: " ".join(name_words(v)) or None)
     s1 = _per_value(col("surname1"), lambda v: " ".join(name_words(v)) or None)
