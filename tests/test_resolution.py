@@ -46,6 +46,21 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def same_on_spark(left: Path, right: Path) -> dict[tuple[str, str], float]:
+    """Link two files on DuckDB and on Spark (local mode); the pairs must be the same.
+    Returns them with their probabilities."""
+    on_duckdb = link_files(left, right, "id", right_id_column="record")
+    on_spark = link_files(left, right, "id", right_id_column="record", backend="spark")
+
+    def pairs(result: object) -> dict[tuple[str, str], float]:
+        frame = result.pairs  # type: ignore[attr-defined]
+        return {(a, b): round(float(p), 4) for a, b, p in zip(
+            frame["left_id"], frame["right_id"], frame["match_probability"], strict=True)}
+
+    assert pairs(on_spark) == pairs(on_duckdb)
+    return pairs(on_duckdb)
+
+
 def read_pairs(path: Path) -> tuple[list[str], set[tuple[str, str]], list[float]]:
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -236,16 +251,7 @@ def test_names_standardise_the_same_with_or_without_accents_and_case(
 
 def test_the_same_pipeline_runs_on_spark(tmp_path: Path) -> None:
     left, right = write(tmp_path / "mx.csv", LEFT), write(tmp_path / "us.csv", RIGHT)
-    on_duckdb = link_files(left, right, "id", right_id_column="record")
-    on_spark = link_files(left, right, "id", right_id_column="record", backend="spark")
-
-    def pairs(result: object) -> dict[tuple[str, str], float]:
-        frame = result.pairs  # type: ignore[attr-defined]
-        return {(a, b): round(float(p), 4) for a, b, p in zip(
-            frame["left_id"], frame["right_id"], frame["match_probability"], strict=True)}
-
-    assert pairs(on_spark) == pairs(on_duckdb)
-    assert len(pairs(on_spark)) == 3
+    assert len(same_on_spark(left, right)) == 3
 
 
 # -- the judgement log (property-based) -----------------------------------------------------------

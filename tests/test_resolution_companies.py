@@ -20,9 +20,10 @@ from binational.core.identity import operator
 from binational.core.platform import Platform
 from binational.core.policy import QueryContext
 from binational.core.vocab import Country, Purpose
-from binational.resolution import companies, demo, link, link_files
+from binational.resolution import companies, demo, link
 from binational.resolution.files import kind_of
 from binational.resolution.service import Resolver
+from tests.test_resolution import same_on_spark, write
 
 RFC = "CAN050312AB1"  # valid layout, date and check digit (python-stdnum)
 LEFT = f"""id,company_name,rfc,country,city
@@ -39,11 +40,6 @@ us-4,Global Pharma Imports Inc,,US,Laredo
 """
 FORMS = ["S.A. de C.V.", "SA DE CV", "S. de R.L. de C.V.", "S de RL", "S.A.P.I. de C.V.",
          "LLC", "L.L.C.", "Inc.", "Ltd", "Limited", "GmbH", "S.A.", "SC", "A.C."]
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def pairs_of(path: Path) -> set[tuple[str, str]]:
@@ -160,16 +156,7 @@ def test_schema_detection_and_bad_schema(tmp_path: Path) -> None:
 
 def test_company_linkage_runs_the_same_on_spark(tmp_path: Path) -> None:
     left, right = write(tmp_path / "mx.csv", LEFT), write(tmp_path / "us.csv", RIGHT)
-    on_duckdb = link_files(left, right, "id", right_id_column="record")
-    on_spark = link_files(left, right, "id", right_id_column="record", backend="spark")
-
-    def pairs(result: object) -> dict[tuple[str, str], float]:
-        frame = result.pairs  # type: ignore[attr-defined]
-        return {(a, b): round(float(p), 4) for a, b, p in zip(
-            frame["left_id"], frame["right_id"], frame["match_probability"], strict=True)}
-
-    assert pairs(on_spark) == pairs(on_duckdb)
-    assert len(pairs(on_duckdb)) == 2
+    assert len(same_on_spark(left, right)) == 2
 
 
 def test_common_words_alone_do_not_link() -> None:
