@@ -10,7 +10,7 @@ which is derived from the visible members). Every query leaves an audit record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,8 +76,8 @@ class ResolvedEntity:
                 "links": self.links}
 
 
-def entity_row(entity: StatementEntity) -> dict[str, str]:
-    """An FtM person as a linkage record (the standard source fields of ``records``)."""
+def _first_of(entity: StatementEntity) -> Callable[..., str]:
+    """The first value (in sorted order) of the first of some properties that has one."""
 
     def first(*props: str) -> str:
         for prop in props:
@@ -86,6 +86,12 @@ def entity_row(entity: StatementEntity) -> dict[str, str]:
                 return str(sorted(values)[0])
         return ""
 
+    return first
+
+
+def entity_row(entity: StatementEntity) -> dict[str, str]:
+    """An FtM person as a linkage record (the standard source fields of ``records``)."""
+    first = _first_of(entity)
     row = {"unique_id": str(entity.id), "name": first("name"),
            "given": first("firstName"), "surname1": first("fatherName"),
            "surname2": first("motherName"), "dob": first("birthDate"),
@@ -99,14 +105,7 @@ def entity_row(entity: StatementEntity) -> dict[str, str]:
 def company_row(entity: StatementEntity) -> dict[str, str]:
     """An FtM organisation (Company, Organization, LegalEntity ...) as a company linkage
     record (the standard source fields of ``companies``)."""
-
-    def first(*props: str) -> str:
-        for prop in props:
-            values = entity.get(prop, quiet=True)
-            if values:
-                return str(sorted(values)[0])
-        return ""
-
+    first = _first_of(entity)
     return {"unique_id": str(entity.id), "name": first("name"),
             "legal_form": first("legalForm"),
             "identifier": first("taxNumber", "registrationNumber", "vatCode", "leiCode",
