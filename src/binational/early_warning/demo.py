@@ -71,14 +71,10 @@ def _user(platform: Platform, username: str) -> Principal | None:
 def seed(platform: Platform, data_dir: Path) -> list[str]:
     """Idempotent: agencies and datasets only when missing; series reloaded; alerts keep
     their ids so a re-run adds no duplicate alerts or notifications."""
-    from binational.core.cli.demo import demo_source_dir
+    from binational.core.cli.demo import demo_source_dir, ensure_agencies
 
     warnings: list[str] = []
-    identity = platform.identity
-    have = {a.code for a in identity.agencies()}
-    for code, name, country in AGENCIES:
-        if code not in have:
-            identity.add_agency(code, name, country)
+    ensure_agencies(platform, AGENCIES)
     known = platform.catalog.all()
     for name, agency, title in DATASETS:
         if name not in known:

@@ -28,16 +28,13 @@ AGENCIES = (("UIF", "Unidad de Inteligencia Financiera", Country.MX),
 
 def seed(platform: Platform, data_dir: Path) -> list[str]:
     """Load, alert and share (idempotent); returns warnings."""
-    from binational.core.cli.demo import demo_source_dir
+    from binational.core.cli.demo import demo_source_dir, ensure_agencies
     from binational.core.cli.ingest import run_ingest
     from binational.finance.service import Finance
 
     warnings: list[str] = []
     identity = platform.identity
-    known = {a.code for a in identity.agencies()}
-    for code, name, country in AGENCIES:
-        if code not in known:
-            identity.add_agency(code, name, country)
+    ensure_agencies(platform, AGENCIES)
     if DATASET not in platform.catalog.all():
         platform.catalog.add(DATASET, "UIF", "Reportes de operaciones (UIF, demo)",
                              "Synthetic transaction reports with a funnel account (demo).")

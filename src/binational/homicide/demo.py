@@ -110,14 +110,12 @@ def _share(platform: Platform, dataset: str, agency: str, purposes: list[Purpose
 
 def seed(platform: Platform, data_dir: Path) -> list[str]:
     """Add the homicide demo; returns warnings."""
+    from binational.core.cli.demo import ensure_agencies
     from binational.homicide.service import Homicide, programme_id
 
     warnings: list[str] = []
     identity = platform.identity
-    known = {a.code for a in identity.agencies()}
-    for code, name, country in AGENCIES:
-        if code not in known:
-            identity.add_agency(code, name, country)
+    ensure_agencies(platform, AGENCIES)
     known = {a.code for a in identity.agencies()}
     datasets = platform.catalog.all()
     service = Homicide(platform)

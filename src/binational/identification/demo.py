@@ -63,15 +63,12 @@ SEED_CASE = "DEMO-SEED"
 
 def seed(platform: Platform, data_dir: Path) -> list[str]:
     """Add the identification demo (idempotent); returns warnings."""
-    from binational.core.cli.demo import DEMO_PASSWORD, demo_secret
+    from binational.core.cli.demo import DEMO_PASSWORD, demo_secret, ensure_agencies
     from binational.identification.resources import default_frequencies
 
     warnings: list[str] = []
     identity = platform.identity
-    known = {a.code for a in identity.agencies()}
-    for code, name, country in AGENCIES:
-        if code not in known:
-            identity.add_agency(code, name, country)
+    ensure_agencies(platform, AGENCIES)
     users = {str(u["username"]) for u in identity.users()}
     for code, _, _ in AGENCIES:
         low = code.lower()

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import webbrowser
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,6 +144,17 @@ def demo_secret(username: str) -> str:
     """A fixed TOTP seed per demo user, so authenticators keep working across --reset."""
     digest = hashlib.sha256(f"binational-demo-totp:{username}".encode()).digest()
     return base64.b32encode(digest[:20]).decode()
+
+
+def ensure_agencies(platform: Platform,
+                    agencies: Iterable[tuple[str, str, Country]]) -> None:
+    """Add the agencies (code, name, country) a demo part needs that are not there yet (the
+    demo is seeded again on every start, by the core and by each capability)."""
+    known = {a.code for a in platform.identity.agencies()}
+    for code, name, country in agencies:
+        if code not in known:
+            platform.identity.add_agency(code, name, country)
+            known.add(code)
 
 
 def demo_users() -> list[DemoUser]:
