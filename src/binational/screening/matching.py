@@ -443,13 +443,9 @@ class CandidateView:
                    np.asarray(costs, dtype=np.float64), np.asarray(starts, dtype=np.int64))
 
 
-class Viewed(Candidate, Protocol):
-    """A candidate that keeps its ``CandidateView`` (one per reading: person or not)."""
-
-    views: dict[bool, CandidateView]
-
-
 def candidate_view(candidate: Candidate, person: bool) -> CandidateView:
+    """A candidate's view for this reading, kept on candidates that have a ``views`` dict (a
+    list's in-memory profiles), made afresh for others (an entity read from the store)."""
     views: dict[bool, CandidateView] | None = getattr(candidate, "views", None)
     if views is None:
         return CandidateView.make(candidate, person)

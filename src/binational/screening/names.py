@@ -454,11 +454,6 @@ ORG_WORD = 0.1  # an unmatched generic word of an organisation's name (company, 
 UNMATCHED = 1.0
 
 
-def token_similarity(a: Token, b: Token) -> float:
-    """The similarity of two tokens (see ``similarity``)."""
-    return similarity(a.text, a.phonetic, b.text, b.phonetic)
-
-
 # The phonetic key is a function of the text, so caching on the four strings is exact.
 # Given names so common on the lists that two spellings of one say little (transliteration
 # keys of Muhammad, Mohamed, Ahmad, Ali, Abu, Abd, Abdul, Hassan, Husayn, Haji, Mahmud): two
@@ -636,15 +631,12 @@ class TokenTable:
         self.rows: dict[str, dict[str, float]] = {}
 
     def sim(self, a: Token, b: Token) -> float:
-        return self.get(a, b.text, b.phonetic)
-
-    def get(self, a: Token, text: str, phonetic: str) -> float:
         row = self.rows.get(a.text)
         if row is None:
             row = self.rows[a.text] = {}
-        value = row.get(text)
+        value = row.get(b.text)
         if value is None:
-            value = row[text] = similarity(a.text, a.phonetic, text, phonetic)
+            value = row[b.text] = similarity(a.text, a.phonetic, b.text, b.phonetic)
         return value
 
 
