@@ -88,6 +88,24 @@ def run_series(series: list[Series], algorithm: str, frequency: str,
     return done, problems
 
 
+def read_file(series_csv: Path, vsrr: bool, frequency: str, mapping: list[str] | None
+              ) -> tuple[list[Series], list[SeriesProblem], str]:
+    """The series of a CSV file (or of a CDC VSRR download: monthly), the problems found in it,
+    and its frequency; a file that cannot be read at all stops the command with its reason."""
+    try:
+        if vsrr:
+            series, problems = read_vsrr(series_csv)
+            return series, problems, "month"
+        with series_csv.open(encoding="utf-8-sig", newline="") as fh:
+            series, problems = read_series(fh, frequency, parse_mapping(mapping or []),
+                                           name=str(series_csv))
+        return series, problems, frequency
+    except BadFile as exc:
+        fail(str(exc))
+    except UnicodeDecodeError:
+        fail(f"{series_csv}: not a UTF-8 text file (save it as UTF-8 and try again)")
+
+
 def detect_command(
     series_csv: Annotated[Path, typer.Argument(help="CSV with period (ISO date of the "
                                                "period's start) and count columns.")],
@@ -122,18 +140,7 @@ def detect_command(
             first = date.fromisoformat(start)
         except ValueError:
             fail(f"--start {start!r} is not an ISO date (YYYY-MM-DD)")
-    try:
-        if vsrr:
-            frequency = "month"
-            series, problems = read_vsrr(series_csv)
-        else:
-            with series_csv.open(encoding="utf-8-sig", newline="") as fh:
-                series, problems = read_series(fh, frequency, parse_mapping(mapping or []),
-                                               name=str(series_csv))
-    except BadFile as exc:
-        fail(str(exc))
-    except UnicodeDecodeError:
-        fail(f"{series_csv}: not a UTF-8 text file")
+    series, problems, frequency = read_file(series_csv, vsrr, frequency, mapping)
     done, more = run_series(series, algorithm, frequency, first, adjust)
     problems = problems + more
     multi = len(series) + len(problems) > 1 or any(
@@ -241,16 +248,7 @@ def load_command(
     if not series_csv.is_file():
         fail(f"no such file: {series_csv}")
     platform, caller = _operator_caller(ctx, None, dataset, "public-health", "operator-cli")
-    try:
-        if vsrr:
-            frequency = "month"
-            series, problems = read_vsrr(series_csv)
-        else:
-            with series_csv.open(encoding="utf-8-sig", newline="") as fh:
-                series, problems = read_series(fh, frequency, parse_mapping(mapping or []),
-                                               name=str(series_csv))
-    except BadFile as exc:
-        fail(str(exc))
+    series, problems, frequency = read_file(series_csv, vsrr, frequency, mapping)
     for p in problems:
         warn(f"{p.key.label()}: {p.message}")
     n = EarlyWarning(platform).load(caller, dataset, series, frequency,
