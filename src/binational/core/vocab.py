@@ -6,6 +6,7 @@ choices, and an unknown value is rejected at the edge with the list of valid one
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from typing import TypeVar
 
@@ -88,5 +89,11 @@ def parse_choice(enum: type[E], value: str, what: str) -> E:
     try:
         return enum(value.strip())
     except ValueError:
-        choices = ", ".join(m.value for m in enum)
-        raise InvalidInput(f"unknown {what} {value!r}; expected one of: {choices}") from None
+        check_choice(value, [m.value for m in enum], what)
+        raise
+
+
+def check_choice(value: object, choices: Collection[str], what: str) -> None:
+    """Fail (``InvalidInput``) unless ``value`` is one of ``choices``, naming them all."""
+    if value not in choices:
+        raise InvalidInput(f"unknown {what} {value!r}; expected one of: {', '.join(choices)}")

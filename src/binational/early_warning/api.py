@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from binational.core.api.deps import CallerDep, PlatformDep, PrincipalDep
 from binational.core.errors import InvalidInput
+from binational.core.vocab import check_choice
 from binational.early_warning.algorithms import ALGORITHMS, FREQUENCIES, detect
 from binational.early_warning.service import EarlyWarning
 
@@ -92,9 +93,7 @@ def series_detail(series_id: str, caller: CallerDep, platform: PlatformDep,
 def detect_series(body: SeriesIn, principal: PrincipalDep) -> dict[str, Any]:
     """Detection on a posted series (nothing stored, nothing read)."""
     del principal  # signed in, but no data of the platform is touched
-    if body.algorithm not in ALGORITHMS:
-        raise InvalidInput(f"unknown algorithm {body.algorithm!r}; expected one of: "
-                           f"{', '.join(ALGORITHMS)}")
+    check_choice(body.algorithm, ALGORITHMS, "algorithm")
     if body.frequency not in FREQUENCIES:
         raise InvalidInput(f"unknown frequency {body.frequency!r}")
     if len(body.periods) != len(body.counts) or len(body.counts) > MAX_POINTS:

@@ -30,7 +30,7 @@ from binational.core.identity import Principal
 from binational.core.policy import Plan, Privilege
 from binational.core.tables import agency as agency_table
 from binational.core.tables import user as user_table
-from binational.core.vocab import Action, Country, Purpose, Role
+from binational.core.vocab import Action, Country, Purpose, Role, check_choice
 from binational.early_warning import places
 from binational.early_warning.algorithms import FREQUENCIES, Detection, detect
 from binational.early_warning.series import Series, SeriesKey
@@ -532,12 +532,8 @@ class EarlyWarning:
                            source: str, confidence: str, risk_en: str,
                            risk_es: str) -> dict[str, Any]:
         self._own_dataset(caller, dataset, "early_warning.substance.register")
-        if source not in SOURCES:
-            raise InvalidInput(f"unknown source {source!r}; expected one of: "
-                               f"{', '.join(SOURCES)}")
-        if confidence not in CONFIDENCE:
-            raise InvalidInput(f"unknown confidence {confidence!r}; expected one of: "
-                               f"{', '.join(CONFIDENCE)}")
+        check_choice(source, SOURCES, "source")
+        check_choice(confidence, CONFIDENCE, "confidence")
         if not name.strip() or not risk_en.strip() or not risk_es.strip():
             raise InvalidInput("a substance needs a name and a risk communication in both "
                                "English and Spanish")

@@ -28,7 +28,7 @@ from binational.core.platform import Platform
 from binational.core.policy import Grant, Plan, Privilege
 from binational.core.store import utcnow
 from binational.core.tables import access_receipt, audit_record
-from binational.core.vocab import Action, Purpose, Role
+from binational.core.vocab import Action, Purpose, Role, check_choice
 from binational.finance.graph import Graph, from_frame
 from binational.finance.model import TrainedModel, combine, score_graph, train
 from binational.finance.rules import RuleConfig, add_designated, config_for
@@ -486,9 +486,7 @@ class Finance:
         return self._update(caller, case_id, "escalate", {"note": note}, status="escalated")
 
     def close(self, caller: Caller, case_id: str, reason: str, note: str = "") -> dict[str, Any]:
-        if reason not in CLOSE_REASONS:
-            raise InvalidInput(f"unknown close reason {reason!r}; expected one of: "
-                               f"{', '.join(CLOSE_REASONS)}")
+        check_choice(reason, CLOSE_REASONS, "close reason")
         return self._update(caller, case_id, "close", {"reason": reason, "note": note},
                             status="closed", close_reason=reason)
 
@@ -518,9 +516,7 @@ class Finance:
         c = finance_case
         q = sa.select(c).where(c.c.agency == caller.principal.agency)
         if status:
-            if status not in CASE_STATUSES:
-                raise InvalidInput(f"unknown status {status!r}; expected one of: "
-                                   f"{', '.join(CASE_STATUSES)}")
+            check_choice(status, CASE_STATUSES, "status")
             q = q.where(c.c.status == status)
         with self.platform.db.read() as conn:
             rows = [dict(r) for r in conn.execute(q.order_by(c.c.created_at.desc()))

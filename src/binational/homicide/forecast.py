@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
 from binational.core.errors import InvalidInput
+from binational.core.vocab import check_choice
 from binational.homicide.grid import Grid
 
 MODELS = ("last-period", "kde", "sepp")
@@ -48,8 +49,7 @@ class ModelOptions:
 
 
 def check_model(name: str) -> str:
-    if name not in MODELS:
-        raise InvalidInput(f"unknown model {name!r}; expected one of: {', '.join(MODELS)}")
+    check_choice(name, MODELS, "model")
     return name
 
 

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from binational.core.errors import InvalidInput
+from binational.core.vocab import check_choice
 
 METRICS = {"euclidean": 2.0, "manhattan": 1.0}
 
@@ -107,8 +108,7 @@ def knox(x: NDArray[np.float64], y: NDArray[np.float64], t: NDArray[np.float64],
         raise InvalidInput("give at least one spatial and one temporal band")
     if not 1 <= iterations <= 100_000:
         raise InvalidInput("iterations must be between 1 and 100,000")
-    if metric not in METRICS:
-        raise InvalidInput(f"unknown metric {metric!r}; expected one of: {', '.join(METRICS)}")
+    check_choice(metric, METRICS, "metric")
     n = len(x)
     if n < 2:
         raise InvalidInput("the Knox test needs at least two incidents")

@@ -18,6 +18,7 @@ import snowballstemmer
 from normality import normalize
 
 from binational.core.errors import InvalidInput
+from binational.core.vocab import check_choice
 
 RATINGS: dict[str, tuple[str, str]] = {
     "effective": ("Effective", "Efectivo"),
@@ -85,12 +86,8 @@ class Programme:
     links: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.rating not in RATINGS:
-            raise InvalidInput(f"unknown evidence rating {self.rating!r}; expected one of: "
-                               f"{', '.join(RATINGS)}")
-        if self.target not in TARGETS:
-            raise InvalidInput(f"unknown target {self.target!r}; expected one of: "
-                               f"{', '.join(TARGETS)}")
+        check_choice(self.rating, RATINGS, "evidence rating")
+        check_choice(self.target, TARGETS, "target")
         for name in ("name_en", "name_es", "summary_en", "summary_es"):
             if not getattr(self, name).strip():
                 raise InvalidInput(f"a programme needs {name} (both languages)")

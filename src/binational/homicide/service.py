@@ -28,7 +28,7 @@ from binational.core.errors import BinationalError, InvalidInput, NotFound
 from binational.core.platform import Platform
 from binational.core.policy import Plan, Privilege
 from binational.core.store import utcnow
-from binational.core.vocab import Action
+from binational.core.vocab import Action, check_choice
 from binational.homicide import indicators, registry
 from binational.homicide.hotspots import gi_star_points
 from binational.homicide.incidents import Incidents, LocalProjection, RowIssue, read_incidents
@@ -439,12 +439,8 @@ class Homicide:
             raise InvalidInput("a case needs a title")
         status = str(data.get("status") or "open")
         crime = str(data.get("crime") or "homicide")
-        if status not in CASE_STATUSES:
-            raise InvalidInput(f"unknown status {status!r}; expected one of: "
-                               f"{', '.join(CASE_STATUSES)}")
-        if crime not in CASE_CRIMES:
-            raise InvalidInput(f"unknown crime {crime!r}; expected one of: "
-                               f"{', '.join(CASE_CRIMES)}")
+        check_choice(status, CASE_STATUSES, "status")
+        check_choice(crime, CASE_CRIMES, "crime")
         occurred = data.get("occurred_on")
         if occurred:
             try:
@@ -664,12 +660,8 @@ def _lab_request(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("a lab request is an object with lab, kind, status, requested_on")
     kind, status = data.get("kind"), data.get("status", "requested")
-    if kind not in LAB_KINDS:
-        raise InvalidInput(f"unknown lab request kind {kind!r}; expected one of: "
-                           f"{', '.join(LAB_KINDS)}")
-    if status not in LAB_STATUSES:
-        raise InvalidInput(f"unknown lab request status {status!r}; expected one of: "
-                           f"{', '.join(LAB_STATUSES)}")
+    check_choice(kind, LAB_KINDS, "lab request kind")
+    check_choice(status, LAB_STATUSES, "lab request status")
     if not data.get("lab"):
         raise InvalidInput("a lab request names the laboratory")
     out = {"lab": str(data["lab"]), "kind": kind, "status": status}

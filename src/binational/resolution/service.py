@@ -23,7 +23,7 @@ from binational.core.errors import BinationalError, InvalidInput, NotFound
 from binational.core.platform import Platform
 from binational.core.policy import Plan
 from binational.core.store import IS_REFERENCE, Scope, expand_schemata, utcnow
-from binational.core.vocab import Action
+from binational.core.vocab import Action, check_choice
 from binational.resolution import judgements as jd
 from binational.resolution.companies import entity_pairs, with_variants
 from binational.resolution.companies import from_rows as company_rows
@@ -560,9 +560,7 @@ class Investigator:
         """Write the whole network the caller may export; returns the node count."""
         from binational.resolution.graph import EXPORT_FORMATS
 
-        if fmt not in EXPORT_FORMATS:
-            raise InvalidInput(f"unknown format {fmt!r}; expected one of: "
-                               f"{', '.join(EXPORT_FORMATS)}")
+        check_choice(fmt, EXPORT_FORMATS, "format")
         net, plan = self._network(caller, "graph.export", Action.EXPORT, datasets, format=fmt)
         net.export(fmt, out)
         self._answer(caller, plan, "graph.export", net.entities(), Action.EXPORT, format=fmt,
